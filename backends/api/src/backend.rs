@@ -1,0 +1,58 @@
+//! The `ServiceBackend` trait: what every data plane offers the lab.
+
+use crate::{Availability, BackendError, Endpoint, ObjectCount, Service, ServiceId};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How an operation spent its time. `commit` is measured around the call(s) that hand the change
+/// to the kernel (the restore process, the netlink request until its ACK, the bpf syscall);
+/// `prepare` is the backend's own userspace work before it (rendering, encoding).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpReport {
+    pub prepare: Duration,
+    pub commit: Duration,
+    /// How many kernel-facing calls the commit took (processes run, requests sent, syscalls).
+    pub kernel_calls: u32,
+    /// How many rules/objects the operation wrote, so per-rule cost can be derived.
+    pub objects_written: u64,
+}
+
+/// A data plane that programs Services into the kernel of the network namespace it lives in.
+///
+/// Every method returns only once the kernel holds the change. Implementations keep whatever
+/// bookkeeping they need to render incremental changes, but [`ServiceBackend::kernel_objects`]
+/// must read the kernel, never that bookkeeping.
+pub trait ServiceBackend {
+    /// The backend's registered name, e.g. `iptables-legacy`.
+    fn name(&self) -> &str;
+
+    /// Can it run here? Checks tools and kernel facilities without changing anything that
+    /// outlives the call.
+    fn probe(&self) -> Availability;
+
+    /// Replace everything this backend programmed with exactly `services` (a full sync).
+    fn sync(&mut self, services: &[Service]) -> Result<OpReport, BackendError>;
+
+    /// Program one more Service. Adding an id that is already programmed is an error.
+    fn add(&mut self, service: &Service) -> Result<OpReport, BackendError>;
+
+    /// Remove one programmed Service.
+    fn remove(&mut self, id: ServiceId) -> Result<OpReport, BackendError>;
+
+    /// Replace the endpoints of one programmed Service.
+    fn update_endpoints(
+        &mut self,
+        id: ServiceId,
+        endpoints: &[Endpoint],
+    ) -> Result<OpReport, BackendError>;
+
+    /// What the kernel holds now for this backend, read back from the kernel.
+    fn kernel_objects(&mut self) -> Result<ObjectCount, BackendError>;
+
+    /// What the kernel should hold for `services`, from the data plane's layout formula
+    /// (e.g. kube-proxy's 3E + 2 rules per Service), for the lab to compare with the read-back.
+    fn expected_objects(&self, services: &[Service]) -> ObjectCount;
+
+    /// Remove everything this backend made. Also attempted on drop.
+    fn cleanup(&mut self) -> Result<(), BackendError>;
+}

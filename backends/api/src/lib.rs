@@ -1,0 +1,21 @@
+//! The contract between the svclab lab and its data-plane backends.
+//!
+//! A backend programs [`Service`]s into the kernel of the network namespace it was created in and
+//! returns only once the kernel holds the change. It knows nothing of scenarios, timing policy or
+//! reports; the lab knows nothing of a backend's internals beyond this crate.
+
+mod availability;
+mod backend;
+mod config;
+mod error;
+mod model;
+mod netns_guard;
+mod objects;
+
+pub use availability::Availability;
+pub use backend::{OpReport, ServiceBackend};
+pub use config::{BackendConfig, CancelFlag};
+pub use error::BackendError;
+pub use model::{Endpoint, Protocol, Service, ServiceId};
+pub use netns_guard::ensure_not_host_netns;
+pub use objects::ObjectCount;

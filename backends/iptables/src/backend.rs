@@ -1,0 +1,397 @@
+//! `IptablesBackend`: kube-proxy's nat layout programmed through restore or per-rule commands.
+
+use crate::render::{self, PartialSync};
+use crate::rule_args::{as_delete, split_rule};
+use crate::save_count::count_nat;
+use crate::tool::{self, ToolRun};
+use crate::variant::Variant;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use svclab_backend::{
+    ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, ObjectCount,
+    OpReport, Service, ServiceBackend, ServiceId,
+};
+
+/// Seconds an iptables tool waits for the xtables lock before giving up.
+const LOCK_WAIT_SECS: &str = "5";
+
+pub struct IptablesBackend {
+    variant: Variant,
+    config: BackendConfig,
+    /// What was programmed, to render partial syncs (never used to count kernel objects).
+    programmed: BTreeMap<ServiceId, Service>,
+    touched: bool,
+}
+
+impl IptablesBackend {
+    /// A backend for the calling thread's network namespace, which must not be the host's.
+    pub fn new(variant: Variant, config: BackendConfig) -> Result<Self, BackendError> {
+        ensure_not_host_netns()?;
+        Ok(Self {
+            variant,
+            config,
+            programmed: BTreeMap::new(),
+            touched: false,
+        })
+    }
+
+    fn program(&self, name: &str) -> Result<PathBuf, BackendError> {
+        tool::find_program(name).ok_or_else(|| BackendError::ToolMissing {
+            tool: name.to_string(),
+            fix: "install the Debian package iptables (scripts/setup.sh does)".into(),
+        })
+    }
+
+    fn run(
+        &self,
+        program: &str,
+        args: &[&str],
+        input: Option<&[u8]>,
+        deadline: Instant,
+        doing: &str,
+    ) -> Result<ToolRun, BackendError> {
+        let path = self.program(program)?;
+        tool::run(&path, args, input, deadline, &self.config.cancel, doing)
+    }
+
+    fn deadline(&self) -> Instant {
+        Instant::now() + self.config.step_timeout
+    }
+
+    /// One restore process; `noflush` keeps chains the input does not declare.
+    fn restore(
+        &mut self,
+        text: &str,
+        noflush: bool,
+        doing: &str,
+    ) -> Result<Duration, BackendError> {
+        let mut args = vec!["-w", LOCK_WAIT_SECS];
+        if noflush {
+            args.push("--noflush");
+        }
+        self.touched = true;
+        let run = self.run(
+            self.variant.restore_program(),
+            &args,
+            Some(text.as_bytes()),
+            self.deadline(),
+            doing,
+        )?;
+        Ok(run.elapsed)
+    }
+
+    /// Run each argv as one `iptables -w -t nat ...` process, timing only the processes.
+    fn commands(&mut self, argvs: &[Vec<String>], doing: &str) -> Result<Duration, BackendError> {
+        let deadline = self.deadline();
+        self.touched = true;
+        let mut total = Duration::ZERO;
+        for argv in argvs {
+            let mut args: Vec<&str> = vec!["-w", LOCK_WAIT_SECS, "-t", "nat"];
+            args.extend(argv.iter().map(String::as_str));
+            total += self
+                .run(self.variant.rule_program(), &args, None, deadline, doing)?
+                .elapsed;
+        }
+        Ok(total)
+    }
+
+    fn partial(
+        &mut self,
+        changed: &[&Service],
+        deleted_chains: &[String],
+        doing: &str,
+    ) -> Result<OpReport, BackendError> {
+        let started = Instant::now();
+        let all: Vec<&Service> = self.programmed.values().collect();
+        let text = render::partial_restore(&PartialSync {
+            all: &all,
+            changed,
+            deleted_chains,
+        });
+        let prepare = started.elapsed();
+        let commit = self.restore(&text, true, doing)?;
+        Ok(OpReport {
+            prepare,
+            commit,
+            kernel_calls: 1,
+            objects_written: count_rule_lines(&text),
+        })
+    }
+
+    fn by_commands(
+        &mut self,
+        argvs: Vec<Vec<String>>,
+        prepare: Duration,
+        doing: &str,
+    ) -> Result<OpReport, BackendError> {
+        let commit = self.commands(&argvs, doing)?;
+        Ok(OpReport {
+            prepare,
+            commit,
+            kernel_calls: argvs.len() as u32,
+            objects_written: argvs.iter().filter(|a| is_rule_verb(a)).count() as u64,
+        })
+    }
+
+    fn programmed_service(&self, id: ServiceId) -> Result<Service, BackendError> {
+        self.programmed
+            .get(&id)
+            .cloned()
+            .ok_or(BackendError::UnknownService { id })
+    }
+
+    fn version(&self, program: &str) -> Result<String, BackendError> {
+        let run = self.run(
+            program,
+            &["--version"],
+            None,
+            self.deadline(),
+            "asking its version",
+        )?;
+        Ok(run.stdout.trim().to_string())
+    }
+}
+
+fn count_rule_lines(text: &str) -> u64 {
+    text.lines().filter(|l| l.starts_with("-A ")).count() as u64
+}
+
+fn is_rule_verb(argv: &[String]) -> bool {
+    matches!(argv.first().map(String::as_str), Some("-A" | "-I" | "-D"))
+}
+
+fn rule_argvs(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
+    text.lines().map(split_rule)
+}
+
+/// `-A KUBE-SERVICES ...` as `-I KUBE-SERVICES 1 ...`: the nodeports rule must stay last.
+fn insert_first(mut argv: Vec<String>) -> Vec<String> {
+    if argv.len() >= 2 && argv[0] == "-A" {
+        argv[0] = "-I".into();
+        argv.insert(2, "1".into());
+    }
+    argv
+}
+
+fn chain_verb(verb: &str, chains: &[String]) -> Vec<Vec<String>> {
+    chains
+        .iter()
+        .map(|c| vec![verb.to_string(), c.clone()])
+        .collect()
+}
+
+impl ServiceBackend for IptablesBackend {
+    fn name(&self) -> &str {
+        self.variant.name()
+    }
+
+    fn probe(&self) -> Availability {
+        let mut needed = vec![self.variant.restore_program(), self.variant.save_program()];
+        if self.variant == Variant::Cmd {
+            needed.push(self.variant.rule_program());
+        }
+        for program in needed {
+            if tool::find_program(program).is_none() {
+                return Availability::Unavailable {
+                    reason: format!("{program} is not installed"),
+                    fix: "install the Debian package iptables (scripts/setup.sh does)".into(),
+                };
+            }
+        }
+        let version = match self.version(self.variant.rule_program()) {
+            Ok(v) => v,
+            Err(e) => {
+                return Availability::Unavailable {
+                    reason: format!("{} does not run: {e}", self.variant.rule_program()),
+                    fix: "reinstall the Debian package iptables".into(),
+                }
+            }
+        };
+        // Reading the nat table needs the kernel side (x_tables nat or nf_tables).
+        let read = self.run(
+            self.variant.save_program(),
+            &["-t", "nat"],
+            None,
+            self.deadline(),
+            "reading the nat table",
+        );
+        match read {
+            Ok(_) => Availability::Available { detail: version },
+            Err(e) => Availability::Unavailable {
+                reason: format!("the kernel refuses the nat table: {e}"),
+                fix: match self.variant {
+                    Variant::Nft => "use a kernel with CONFIG_NF_TABLES and CONFIG_NFT_NAT".into(),
+                    _ => "use a kernel with CONFIG_IP_NF_IPTABLES and CONFIG_IP_NF_NAT (or load iptable_nat)".into(),
+                },
+            },
+        }
+    }
+
+    fn sync(&mut self, services: &[Service]) -> Result<OpReport, BackendError> {
+        let started = Instant::now();
+        let mut next = BTreeMap::new();
+        for svc in services {
+            if next.insert(svc.id, svc.clone()).is_some() {
+                return Err(BackendError::DuplicateService { id: svc.id });
+            }
+        }
+        let text = render::full_restore(services);
+        let prepare = started.elapsed();
+        let commit = self.restore(
+            &text,
+            false,
+            &format!("full sync of {} services", services.len()),
+        )?;
+        self.programmed = next;
+        Ok(OpReport {
+            prepare,
+            commit,
+            kernel_calls: 1,
+            objects_written: count_rule_lines(&text),
+        })
+    }
+
+    fn add(&mut self, service: &Service) -> Result<OpReport, BackendError> {
+        if self.programmed.contains_key(&service.id) {
+            return Err(BackendError::DuplicateService { id: service.id });
+        }
+        let doing = format!("adding service {}", service.id);
+        self.programmed.insert(service.id, service.clone());
+        let result = match self.variant {
+            Variant::Legacy | Variant::Nft => self.partial(&[service], &[], &doing),
+            Variant::Cmd => {
+                let started = Instant::now();
+                let mut argvs = chain_verb("-N", &render::service_chains(service));
+                argvs.extend(rule_argvs(&render::service_rules(service)));
+                argvs.extend(rule_argvs(&render::kube_services_rule(service)).map(insert_first));
+                self.by_commands(argvs, started.elapsed(), &doing)
+            }
+        };
+        if result.is_err() {
+            self.programmed.remove(&service.id);
+        }
+        result
+    }
+
+    fn remove(&mut self, id: ServiceId) -> Result<OpReport, BackendError> {
+        let old = self.programmed_service(id)?;
+        let doing = format!("removing service {id}");
+        self.programmed.remove(&id);
+        let chains = render::service_chains(&old);
+        let result = match self.variant {
+            Variant::Legacy | Variant::Nft => self.partial(&[], &chains, &doing),
+            Variant::Cmd => {
+                let started = Instant::now();
+                let mut argvs: Vec<Vec<String>> = rule_argvs(&render::kube_services_rule(&old))
+                    .map(as_delete)
+                    .collect();
+                argvs.extend(rule_argvs(&render::service_rules(&old)).map(as_delete));
+                argvs.extend(chain_verb("-X", &chains));
+                self.by_commands(argvs, started.elapsed(), &doing)
+            }
+        };
+        if result.is_err() {
+            self.programmed.insert(id, old);
+        }
+        result
+    }
+
+    fn update_endpoints(
+        &mut self,
+        id: ServiceId,
+        endpoints: &[Endpoint],
+    ) -> Result<OpReport, BackendError> {
+        let old = self.programmed_service(id)?;
+        let doing = format!("updating the endpoints of service {id}");
+        let mut new = old.clone();
+        new.endpoints = endpoints.to_vec();
+        let old_chains = render::service_chains(&old);
+        let new_chains = render::service_chains(&new);
+        let stale: Vec<String> = old_chains
+            .iter()
+            .filter(|c| !new_chains.contains(c))
+            .cloned()
+            .collect();
+        self.programmed.insert(id, new.clone());
+        let result = match self.variant {
+            Variant::Legacy | Variant::Nft => self.partial(&[&new], &stale, &doing),
+            Variant::Cmd => {
+                let started = Instant::now();
+                let svc_chain = new_chains.first().cloned().unwrap_or_default();
+                let fresh: Vec<String> = new_chains
+                    .iter()
+                    .filter(|c| !old_chains.contains(c))
+                    .cloned()
+                    .collect();
+                let mut argvs = chain_verb("-N", &fresh);
+                let (svc_rules, sep_rules): (Vec<Vec<String>>, Vec<Vec<String>>) =
+                    rule_argvs(&render::service_rules(&new))
+                        .partition(|a| a.get(1) == Some(&svc_chain));
+                argvs.extend(
+                    sep_rules
+                        .into_iter()
+                        .filter(|a| a.get(1).is_some_and(|c| fresh.contains(c))),
+                );
+                argvs.push(vec!["-F".into(), svc_chain]);
+                argvs.extend(svc_rules);
+                argvs.extend(chain_verb("-F", &stale));
+                argvs.extend(chain_verb("-X", &stale));
+                self.by_commands(argvs, started.elapsed(), &doing)
+            }
+        };
+        if result.is_err() {
+            self.programmed.insert(id, old);
+        }
+        result
+    }
+
+    fn kernel_objects(&mut self) -> Result<ObjectCount, BackendError> {
+        let run = self.run(
+            self.variant.save_program(),
+            &["-t", "nat"],
+            None,
+            self.deadline(),
+            "reading the nat table back",
+        )?;
+        let counts = count_nat(&run.stdout)?;
+        Ok(ObjectCount::new()
+            .with("rules", counts.rules)
+            .with("chains", counts.chains))
+    }
+
+    fn expected_objects(&self, services: &[Service]) -> ObjectCount {
+        let rules: u64 = services
+            .iter()
+            .map(|s| render::rules_per_service(s.endpoints.len()))
+            .sum();
+        let chains: u64 = services
+            .iter()
+            .map(|s| render::chains_per_service(s.endpoints.len()))
+            .sum();
+        let fixed_chains = (render::BUILTIN_CHAINS.len() + render::FIXED_CHAINS.len()) as u64;
+        ObjectCount::new()
+            .with("rules", render::FIXED_RULES + rules)
+            .with("chains", fixed_chains + chains)
+    }
+
+    fn cleanup(&mut self) -> Result<(), BackendError> {
+        if !self.touched {
+            return Ok(());
+        }
+        // Without --noflush, restore empties every chain and deletes the user-defined ones.
+        let empty = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n";
+        self.restore(empty, false, "cleaning up")?;
+        self.programmed.clear();
+        self.touched = false;
+        Ok(())
+    }
+}
+
+impl Drop for IptablesBackend {
+    fn drop(&mut self) {
+        if let Err(e) = self.cleanup() {
+            tracing::debug!(backend = self.variant.name(), error = %e, "cleanup on drop failed");
+        }
+    }
+}
