@@ -1,0 +1,43 @@
+//! `svclab doctor`: can each backend run here, and if not, exactly why and what fixes it.
+
+use crate::privilege;
+use crate::registry;
+use crate::sandbox;
+use std::process::ExitCode;
+use svclab_backend::{Availability, BackendConfig};
+
+pub fn run() -> anyhow::Result<ExitCode> {
+    if let Err(e) = privilege::check() {
+        println!("privileges   MISSING: {e}");
+        return Ok(ExitCode::from(1));
+    }
+    println!("privileges   ok (CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+    let mut all_ok = true;
+    for name in registry::names() {
+        let availability = sandbox::run_in_fresh_netns(|| {
+            match registry::create(name, BackendConfig::default()) {
+                Ok(backend) => backend.probe(),
+                Err(e) => Availability::Unavailable {
+                    reason: e.to_string(),
+                    fix: "see the error".into(),
+                },
+            }
+        });
+        match availability {
+            Ok(Availability::Available { detail }) => println!("{name:<18} available: {detail}"),
+            Ok(Availability::Unavailable { reason, fix }) => {
+                all_ok = false;
+                println!("{name:<18} UNAVAILABLE: {reason}\n{:<18} fix: {fix}", "");
+            }
+            Err(e) => {
+                all_ok = false;
+                println!("{name:<18} UNAVAILABLE: {e}");
+            }
+        }
+    }
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

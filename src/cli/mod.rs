@@ -1,0 +1,71 @@
+//! The command line: arguments parsed by clap, then each subcommand in its own module.
+
+mod doctor;
+mod list;
+mod run;
+mod scenarios;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Bad input from the user (exit code 2), as opposed to a run that failed (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "svclab",
+    version,
+    about = "Benchmark lab for Kubernetes service proxies: iptables, IPVS and eBPF data planes"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario: program Services into each backend at each scale point and measure.
+    Run(RunArgs),
+    /// Say, for each backend, whether it can run here, and if not why and how to fix it.
+    Doctor,
+    /// List the backends and the scenarios.
+    List,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario file, or the name of a shipped scenario (seed-table, scale, quick).
+    #[arg(long, default_value = "seed-table")]
+    scenario: String,
+    /// Comma-separated backends, replacing the scenario's list.
+    #[arg(long, value_delimiter = ',')]
+    backends: Option<Vec<String>>,
+    /// Output folder (default: reports/<run-id>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Parse the command line and run it; errors carry their exit code through [`exit_code`].
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Doctor => doctor::run(),
+        Command::List => list::run(),
+    }
+}
+
+/// 2 for bad input (a malformed scenario, an unknown backend), 1 for anything else.
+pub fn exit_code(error: &anyhow::Error) -> ExitCode {
+    let bad_input = error
+        .chain()
+        .any(|e| e.is::<UsageError>() || e.is::<crate::scenario::ScenarioError>());
+    if bad_input {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    }
+}

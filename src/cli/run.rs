@@ -1,0 +1,123 @@
+//! `svclab run`: validate the scenario, check privileges, measure, stream results, summarize.
+
+use super::{scenarios, RunArgs, UsageError};
+use crate::environment;
+use crate::progress::Progress;
+use crate::registry;
+use crate::results::{Record, ResultsWriter, RunEnd};
+use crate::runner::{self, RunStatus};
+use crate::{privilege, summary, synth};
+use anyhow::Context as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+use svclab_backend::CancelFlag;
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let (mut plan, scenario_file) = scenarios::load(&args.scenario)?;
+    if let Some(backends) = args.backends {
+        let known = registry::names();
+        if let Some(bad) = backends.iter().find(|b| !known.contains(&b.as_str())) {
+            return Err(UsageError(format!(
+                "unknown backend {bad:?} in --backends; known: {}",
+                known.join(", ")
+            ))
+            .into());
+        }
+        plan.backends = backends;
+    }
+    privilege::check()?;
+
+    let run_id = run_id(SystemTime::now());
+    let out_dir = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("creating the output folder {}", out_dir.display()))?;
+    let results_path = out_dir.join("results.jsonl");
+    let mut out = ResultsWriter::create(&results_path)
+        .with_context(|| format!("creating {}", results_path.display()))?;
+    let env = environment::collect(&run_id, &plan, Some(scenario_file));
+    out.write(Record::Environment(Box::new(env)))
+        .with_context(|| format!("writing {}", results_path.display()))?;
+
+    let cancel = CancelFlag::new();
+    install_interrupt_handler(&cancel)?;
+    let set = synth::generate(plan.seed, plan.max_scale() + 1, plan.endpoints_per_service);
+    let progress = Progress::new(runner::total_steps(&plan));
+    progress.note(&format!(
+        "scenario {} on {}: scale {:?}; results stream to {}",
+        plan.name,
+        plan.backends.join(", "),
+        plan.scale,
+        results_path.display()
+    ));
+    let outcome = runner::run(&plan, &set, &cancel, &progress, &mut out);
+    progress.finish();
+
+    let (status, detail) = match &outcome {
+        Ok(RunStatus::Completed) => ("completed", None),
+        Ok(RunStatus::CompletedWithFailures) => (
+            "completed",
+            Some("some steps failed; see their records".to_string()),
+        ),
+        Ok(RunStatus::Interrupted) => ("interrupted", Some("interrupted by the user".to_string())),
+        Err(e) => ("failed", Some(format!("{e:#}"))),
+    };
+    let end = Record::RunEnd(RunEnd {
+        finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        status: status.to_string(),
+        detail,
+    });
+    out.write(end)
+        .with_context(|| format!("writing {}", results_path.display()))?;
+    print!("{}", summary::render(out.records()));
+    println!("\nresults: {}", results_path.display());
+    match outcome? {
+        RunStatus::Completed => Ok(ExitCode::SUCCESS),
+        RunStatus::CompletedWithFailures => Ok(ExitCode::from(1)),
+        RunStatus::Interrupted => {
+            eprintln!(
+                "svclab: interrupted; every finished measurement is in {}",
+                results_path.display()
+            );
+            Ok(ExitCode::from(130))
+        }
+    }
+}
+
+/// First Ctrl-C: stop after killing the running tool, keep what was measured. Second: exit now
+/// (the sandbox namespaces die with the process).
+fn install_interrupt_handler(cancel: &CancelFlag) -> anyhow::Result<()> {
+    let cancel = cancel.clone();
+    ctrlc::set_handler(move || {
+        if cancel.is_cancelled() {
+            std::process::exit(130);
+        }
+        eprintln!("\nsvclab: interrupted, stopping (Ctrl-C again to quit at once)");
+        cancel.cancel();
+    })
+    .context("installing the Ctrl-C handler")
+}
+
+/// `20261128-014502`: sortable, file-name safe, from UTC time.
+fn run_id(now: SystemTime) -> String {
+    let digits: String = humantime::format_rfc3339_seconds(now)
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    format!("{}-{}", &digits[..8], &digits[8..14])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn run_id_is_compact_utc() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_830_302);
+        assert_eq!(run_id(t), "20261128-004502");
+    }
+}

@@ -1,0 +1,75 @@
+//! Reading `results.jsonl` back, tolerating a torn last line from a killed run.
+
+use super::Record;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: not a svclab record: {source}")]
+    Record {
+        file: String,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// All complete records of a results file. A malformed line other than the last is an error; a
+/// malformed last line (the run was killed mid-write) is dropped.
+pub fn read_records(path: &Path) -> Result<Vec<Record>, ReadError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut records = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_str(line) {
+            Ok(record) => records.push(record),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(source) => {
+                return Err(ReadError::Record {
+                    file,
+                    line: i + 1,
+                    source,
+                })
+            }
+        }
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::RunEnd;
+
+    #[test]
+    fn torn_last_line_is_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("results.jsonl");
+        let end = Record::RunEnd(RunEnd {
+            finished_at: "x".into(),
+            status: "completed".into(),
+            detail: None,
+        });
+        let line = serde_json::to_string(&end).expect("json");
+        std::fs::write(&path, format!("{line}\n{}", &line[..10])).expect("write");
+        assert_eq!(read_records(&path).expect("read"), vec![end]);
+    }
+
+    #[test]
+    fn bad_middle_line_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("results.jsonl");
+        std::fs::write(&path, "{}\n{}\n").expect("write");
+        assert!(read_records(&path).is_err());
+    }
+}

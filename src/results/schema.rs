@@ -1,0 +1,153 @@
+//! The versioned record types of `results.jsonl`, one JSON object a line. Raw samples are stored,
+//! never only summaries, so every report can be rebuilt from this file alone.
+
+use crate::scenario::Plan;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use svclab_backend::{Availability, ObjectCount};
+
+/// Bumped whenever a record changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    Environment(Box<Environment>),
+    Backend(BackendStatus),
+    Measurement(Measurement),
+    ObjectCheck(ObjectCheck),
+    Cumulative(Cumulative),
+    RunEnd(RunEnd),
+}
+
+/// First record of every run: where and with what it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub schema_version: u32,
+    pub svclab_version: String,
+    pub run_id: String,
+    pub started_at: String,
+    pub command: Vec<String>,
+    pub kernel_release: String,
+    pub kernel_version: String,
+    pub cpu_model: String,
+    pub cores: usize,
+    pub memory_mib: u64,
+    /// `host`, or `vm` inside svclab's lab VM.
+    pub location: String,
+    /// The hypervisor the machine itself runs under, if any (from the CPU flags).
+    pub hypervisor: Option<String>,
+    /// `kvm`, `tcg` (emulated: times inflated) or `none` (not in the lab VM).
+    pub acceleration: String,
+    pub tools: BTreeMap<String, String>,
+    pub scenario_file: Option<String>,
+    pub scenario: Plan,
+}
+
+/// Whether a selected backend could run, said once per backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendStatus {
+    pub backend: String,
+    pub availability: Availability,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Full sync of N Services into an empty table.
+    InitialSync,
+    /// Full sync of the same N Services over themselves (kube-proxy's periodic resync).
+    FullSync,
+    /// Add one Service at base N.
+    Add,
+    /// Remove one Service at base N.
+    Remove,
+    /// Replace one endpoint of one Service at base N.
+    UpdateEndpoints,
+}
+
+impl Op {
+    pub fn label(self) -> &'static str {
+        match self {
+            Op::InitialSync => "initial sync",
+            Op::FullSync => "full sync",
+            Op::Add => "add-1",
+            Op::Remove => "remove-1",
+            Op::UpdateEndpoints => "update-endpoints",
+        }
+    }
+}
+
+/// One timed call: `commit` is around the kernel-facing call, `total` around the whole backend
+/// call as the lab saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sample {
+    pub commit_ns: u64,
+    pub prepare_ns: u64,
+    pub total_ns: u64,
+    pub kernel_calls: u32,
+    pub objects_written: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    TimedOut {
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+    Cancelled,
+    /// Not attempted, e.g. a smaller scale point of this backend already timed out.
+    Skipped {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub backend: String,
+    pub services: usize,
+    pub endpoints_per_service: usize,
+    pub op: Op,
+    pub warmup: usize,
+    pub samples: Vec<Sample>,
+    pub outcome: Outcome,
+}
+
+/// Kernel read-back against the layout formula, after a sync or after the incremental ops.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectCheck {
+    pub backend: String,
+    pub services: usize,
+    pub after: String,
+    pub expected: ObjectCount,
+    pub kernel: ObjectCount,
+    pub matches: bool,
+}
+
+/// Services added one at a time from empty, until the target or the time budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cumulative {
+    pub backend: String,
+    pub endpoints_per_service: usize,
+    pub target: usize,
+    pub reached: usize,
+    pub budget_ns: u64,
+    /// Sum of the adds' commit times, and of their whole calls.
+    pub commit_ns: u64,
+    pub total_ns: u64,
+    /// (Services installed, cumulative commit ns) at each scale point passed, and at the end.
+    pub checkpoints: Vec<(usize, u64)>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEnd {
+    pub finished_at: String,
+    /// `completed`, `interrupted` or `failed`.
+    pub status: String,
+    pub detail: Option<String>,
+}

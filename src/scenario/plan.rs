@@ -1,0 +1,292 @@
+//! The validated scenario: every value checked, defaults filled in.
+
+use super::error::{line_column, ScenarioError};
+use super::raw::{RawCumulative, RawScenario};
+use super::MAX_SERVICES;
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+use std::time::Duration;
+use toml::Spanned;
+
+/// What `svclab run` will do, ready to execute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub backends: Vec<String>,
+    /// Ascending, distinct Service counts.
+    pub scale: Vec<usize>,
+    pub endpoints_per_service: usize,
+    /// Timed repetitions of each incremental operation, after `warmup` untimed ones.
+    pub repetitions: usize,
+    pub warmup: usize,
+    pub step_timeout: Duration,
+    pub cumulative: CumulativePlan,
+}
+
+/// The one-at-a-time install from empty: the source document's way of building a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CumulativePlan {
+    pub enabled: bool,
+    /// Stop adding once this much time went into adds, and record how far it got.
+    pub budget: Duration,
+    pub max_services: usize,
+}
+
+impl Plan {
+    pub fn max_scale(&self) -> usize {
+        self.scale.iter().copied().max().unwrap_or(0)
+    }
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Checker<'_> {
+    fn error(&self, span: Range<usize>, message: String, hint: &str) -> ScenarioError {
+        let (line, column) = line_column(self.text, span.start);
+        ScenarioError::Invalid {
+            file: self.file.to_string(),
+            line,
+            column,
+            message,
+            hint: Some(hint.to_string()),
+        }
+    }
+
+    fn int(
+        &self,
+        value: &Option<Spanned<i64>>,
+        key: &str,
+        range: Range<i64>,
+        default: i64,
+    ) -> Result<i64, ScenarioError> {
+        let Some(v) = value else {
+            return Ok(default);
+        };
+        if !range.contains(v.get_ref()) {
+            return Err(self.error(
+                v.span(),
+                format!("{key} = {} is out of range", v.get_ref()),
+                &format!("{key} must be from {} to {}", range.start, range.end - 1),
+            ));
+        }
+        Ok(*v.get_ref())
+    }
+
+    fn duration(
+        &self,
+        value: &Option<Spanned<String>>,
+        key: &str,
+        default: Duration,
+    ) -> Result<Duration, ScenarioError> {
+        let Some(v) = value else {
+            return Ok(default);
+        };
+        let hint = "write a duration such as \"90s\", \"10m\" or \"1h 30m\"";
+        let parsed = humantime::parse_duration(v.get_ref())
+            .map_err(|e| self.error(v.span(), format!("{key} = {:?}: {e}", v.get_ref()), hint))?;
+        if parsed.is_zero() || parsed > Duration::from_secs(24 * 3600) {
+            return Err(self.error(
+                v.span(),
+                format!("{key} = {:?} is out of range", v.get_ref()),
+                "a duration above zero and at most 24h",
+            ));
+        }
+        Ok(parsed)
+    }
+}
+
+pub(super) fn validate(
+    raw: RawScenario,
+    text: &str,
+    file: &str,
+    known: &[&str],
+) -> Result<Plan, ScenarioError> {
+    let c = Checker { text, file };
+    let scale = validate_scale(&c, raw.scale.as_ref())?;
+    let endpoints = c.int(
+        &raw.endpoints_per_service,
+        "endpoints_per_service",
+        1..101,
+        2,
+    )? as usize;
+    let backends = validate_backends(&c, raw.backends.as_ref(), known)?;
+    let max_scale = scale.iter().copied().max().unwrap_or(1);
+    let cumulative = validate_cumulative(&c, raw.cumulative.as_ref(), max_scale)?;
+    Ok(Plan {
+        name: raw
+            .name
+            .map(Spanned::into_inner)
+            .unwrap_or_else(|| "unnamed".into()),
+        description: raw.description.map(Spanned::into_inner).unwrap_or_default(),
+        seed: c.int(&raw.seed, "seed", 0..i64::MAX, 1)? as u64,
+        backends,
+        scale,
+        endpoints_per_service: endpoints,
+        repetitions: c.int(&raw.repetitions, "repetitions", 1..10_001, 5)? as usize,
+        warmup: c.int(&raw.warmup, "warmup", 0..101, 1)? as usize,
+        step_timeout: c.duration(&raw.step_timeout, "step_timeout", Duration::from_secs(600))?,
+        cumulative,
+    })
+}
+
+fn validate_scale(
+    c: &Checker<'_>,
+    scale: Option<&Spanned<Vec<Spanned<i64>>>>,
+) -> Result<Vec<usize>, ScenarioError> {
+    let hint = format!(
+        "scale is a list of Service counts from 1 to {MAX_SERVICES}, e.g. [1, 5000, 20000]"
+    );
+    let Some(list) = scale else {
+        return Err(c.error(0..0, "missing key: scale".into(), &hint));
+    };
+    if list.get_ref().is_empty() {
+        return Err(c.error(list.span(), "scale is empty".into(), &hint));
+    }
+    let mut points: Vec<usize> = Vec::new();
+    for point in list.get_ref() {
+        let n = *point.get_ref();
+        if !(1..=MAX_SERVICES as i64).contains(&n) {
+            return Err(c.error(
+                point.span(),
+                format!("scale point {n} is out of range"),
+                &hint,
+            ));
+        }
+        if points.contains(&(n as usize)) {
+            return Err(c.error(
+                point.span(),
+                format!("scale point {n} is listed twice"),
+                &hint,
+            ));
+        }
+        points.push(n as usize);
+    }
+    points.sort_unstable();
+    Ok(points)
+}
+
+fn validate_backends(
+    c: &Checker<'_>,
+    backends: Option<&Spanned<Vec<Spanned<String>>>>,
+    known: &[&str],
+) -> Result<Vec<String>, ScenarioError> {
+    let hint = format!("known backends: {}", known.join(", "));
+    let Some(list) = backends else {
+        return Ok(known.iter().map(|s| s.to_string()).collect());
+    };
+    if list.get_ref().is_empty() {
+        return Err(c.error(list.span(), "backends is empty".into(), &hint));
+    }
+    let mut names: Vec<String> = Vec::new();
+    for name in list.get_ref() {
+        if !known.contains(&name.get_ref().as_str()) {
+            return Err(c.error(
+                name.span(),
+                format!("unknown backend {:?}", name.get_ref()),
+                &hint,
+            ));
+        }
+        if names.contains(name.get_ref()) {
+            return Err(c.error(
+                name.span(),
+                format!("backend {:?} is listed twice", name.get_ref()),
+                &hint,
+            ));
+        }
+        names.push(name.get_ref().clone());
+    }
+    Ok(names)
+}
+
+fn validate_cumulative(
+    c: &Checker<'_>,
+    raw: Option<&Spanned<RawCumulative>>,
+    max_scale: usize,
+) -> Result<CumulativePlan, ScenarioError> {
+    let Some(raw) = raw.map(Spanned::get_ref) else {
+        return Ok(CumulativePlan {
+            enabled: false,
+            budget: Duration::from_secs(60),
+            max_services: max_scale,
+        });
+    };
+    Ok(CumulativePlan {
+        enabled: raw.enabled.as_ref().is_none_or(|e| *e.get_ref()),
+        budget: c.duration(&raw.budget, "cumulative.budget", Duration::from_secs(60))?,
+        max_services: c.int(
+            &raw.max_services,
+            "cumulative.max_services",
+            1..MAX_SERVICES as i64 + 1,
+            max_scale as i64,
+        )? as usize,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use super::*;
+
+    const KNOWN: [&str; 2] = ["iptables-legacy", "iptables-nft"];
+
+    fn err(text: &str) -> String {
+        parse(text, "t.toml", &KNOWN)
+            .expect_err("invalid")
+            .to_string()
+    }
+
+    #[test]
+    fn defaults_fill_in() {
+        let plan = parse("scale = [20000, 1, 5000]\n", "t.toml", &KNOWN).expect("valid");
+        assert_eq!(plan.scale, [1, 5000, 20000]);
+        assert_eq!(plan.endpoints_per_service, 2);
+        assert_eq!((plan.repetitions, plan.warmup), (5, 1));
+        assert_eq!(plan.backends, KNOWN);
+        assert!(!plan.cumulative.enabled);
+        assert_eq!(plan.max_scale(), 20000);
+    }
+
+    #[test]
+    fn full_file_parses() {
+        let text = "name = \"q\"\nseed = 9\nbackends = [\"iptables-nft\"]\nscale = [1, 10]\n\
+                    endpoints_per_service = 3\nrepetitions = 7\nwarmup = 0\nstep_timeout = \"2m\"\n\
+                    [cumulative]\nbudget = \"5s\"\nmax_services = 50\n";
+        let plan = parse(text, "t.toml", &KNOWN).expect("valid");
+        assert_eq!(plan.step_timeout, Duration::from_secs(120));
+        assert!(plan.cumulative.enabled);
+        assert_eq!(plan.cumulative.max_services, 50);
+        assert_eq!(plan.seed, 9);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_lists_keys() {
+        let e = err("scale = [1]\nrepetitons = 5\n");
+        assert!(
+            e.starts_with("t.toml:2:1: unknown field `repetitons`"),
+            "{e}"
+        );
+        assert!(e.contains("hint: valid keys"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_located() {
+        assert!(err("scale = [1, 0]\n").starts_with("t.toml:1:13: scale point 0 is out of range"));
+        assert!(err("scale = [1]\nendpoints_per_service = 0\n").starts_with("t.toml:2:25:"));
+        assert!(err("scale = []\n").contains("scale is empty"));
+        assert!(err("seed = 1\n").contains("missing key: scale"));
+        assert!(err("scale = [1]\nstep_timeout = \"soon\"\n").contains("t.toml:2:16"));
+        assert!(err("scale = [1]\nbackends = [\"ipvs\"]\n").contains("unknown backend \"ipvs\""));
+        assert!(err("scale = [5, 5]\n").contains("listed twice"));
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let e = err("scale = [1]\nrepetitions = \"five\"\n");
+        assert!(e.starts_with("t.toml:2:"), "{e}");
+    }
+}

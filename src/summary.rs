@@ -1,0 +1,86 @@
+//! The plain table printed at the end of `svclab run`.
+
+use crate::analysis::{cumulative_runs, format_ns, point_rows, Cell};
+use crate::results::{Op, Outcome, Record};
+use std::fmt::Write as _;
+
+const OPS: [Op; 5] = [
+    Op::InitialSync,
+    Op::FullSync,
+    Op::Add,
+    Op::Remove,
+    Op::UpdateEndpoints,
+];
+
+pub fn render(records: &[Record]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<16} {:>8} {:>12} {:>12} {:>22} {:>22} {:>22} {:>8} {:>8}",
+        "backend",
+        "services",
+        "initial sync",
+        "full sync",
+        "add-1 median / p99",
+        "remove-1 median / p99",
+        "update median / p99",
+        "rules",
+        "objects"
+    );
+    for row in point_rows(records) {
+        let cell = |op: Op, with_p99: bool| match row.ops.get(&op) {
+            Some(Cell::Measured(s)) if with_p99 => {
+                format!("{} / {}", format_ns(s.median), format_ns(s.p99))
+            }
+            Some(Cell::Measured(s)) => format_ns(s.median),
+            Some(Cell::Missing(why)) => short(why),
+            None => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<16} {:>8} {:>12} {:>12} {:>22} {:>22} {:>22} {:>8} {:>8}",
+            row.backend,
+            row.services,
+            cell(OPS[0], false),
+            cell(OPS[1], false),
+            cell(OPS[2], true),
+            cell(OPS[3], true),
+            cell(OPS[4], true),
+            row.rules.map_or("-".into(), |r| r.to_string()),
+            match row.objects_ok {
+                Some(true) => "ok",
+                Some(false) => "MISMATCH",
+                None => "-",
+            }
+        );
+    }
+    let cumulative = cumulative_runs(records);
+    if !cumulative.is_empty() {
+        let _ = writeln!(
+            out,
+            "\none-at-a-time install from empty (sum of add-1 commit times):"
+        );
+        for c in cumulative {
+            let how = match &c.outcome {
+                Outcome::Ok => "complete".to_string(),
+                Outcome::Skipped { reason } => reason.clone(),
+                Outcome::TimedOut { .. } => "a step timed out".into(),
+                Outcome::Failed { error } => format!("failed: {error}"),
+                Outcome::Cancelled => "interrupted".into(),
+            };
+            let _ = writeln!(
+                out,
+                "{:<16} {:>6}/{:<6} services in {} ({how})",
+                c.backend,
+                c.reached,
+                c.target,
+                format_ns(c.commit_ns as f64)
+            );
+        }
+    }
+    out
+}
+
+fn short(why: &str) -> String {
+    why.split(':').next().unwrap_or(why).to_string()
+}
