@@ -118,6 +118,6 @@ mod tests {
     #[test]
     fn run_id_is_compact_utc() {
         let t = UNIX_EPOCH + Duration::from_secs(1_795_830_302);
-        assert_eq!(run_id(t), "20261128-004502");
+        assert_eq!(run_id(t), "20261128-014502");
     }
 }

@@ -1,5 +1,6 @@
 //! `IptablesBackend`: kube-proxy's nat layout programmed through restore or per-rule commands.
 
+use crate::layout::Layout;
 use crate::render::{self, PartialSync};
 use crate::rule_args::{as_delete, split_rule};
 use crate::save_count::count_nat;
@@ -20,7 +21,7 @@ pub struct IptablesBackend {
     variant: Variant,
     config: BackendConfig,
     /// What was programmed, to render partial syncs (never used to count kernel objects).
-    programmed: BTreeMap<ServiceId, Service>,
+    programmed: BTreeMap<ServiceId, Layout>,
     touched: bool,
 }
 
@@ -98,12 +99,12 @@ impl IptablesBackend {
 
     fn partial(
         &mut self,
-        changed: &[&Service],
+        changed: &[&Layout],
         deleted_chains: &[String],
+        started: Instant,
         doing: &str,
     ) -> Result<OpReport, BackendError> {
-        let started = Instant::now();
-        let all: Vec<&Service> = self.programmed.values().collect();
+        let all: Vec<&Layout> = self.programmed.values().collect();
         let text = render::partial_restore(&PartialSync {
             all: &all,
             changed,
@@ -134,7 +135,7 @@ impl IptablesBackend {
         })
     }
 
-    fn programmed_service(&self, id: ServiceId) -> Result<Service, BackendError> {
+    fn programmed_layout(&self, id: ServiceId) -> Result<Layout, BackendError> {
         self.programmed
             .get(&id)
             .cloned()
@@ -179,6 +180,31 @@ fn chain_verb(verb: &str, chains: &[String]) -> Vec<Vec<String>> {
         .iter()
         .map(|c| vec![verb.to_string(), c.clone()])
         .collect()
+}
+
+/// Per-rule commands for an endpoint update: create the new KUBE-SEP chains and their rules,
+/// rewrite the KUBE-SVC chain (its probabilities change), then flush and delete stale chains.
+fn update_commands(new: &Layout, old_chains: &[String], stale: &[String]) -> Vec<Vec<String>> {
+    let fresh: Vec<String> = new
+        .chains()
+        .into_iter()
+        .filter(|c| !old_chains.contains(c))
+        .collect();
+    let mut argvs = chain_verb("-N", &fresh);
+    let (svc_rules, sep_rules): (Vec<Vec<String>>, Vec<Vec<String>>) =
+        rule_argvs(&render::service_rules(new)).partition(|a| a.get(1) == Some(&new.svc_chain));
+    argvs.extend(
+        sep_rules
+            .into_iter()
+            .filter(|a| a.get(1).is_some_and(|c| fresh.contains(c))),
+    );
+    if !new.service.endpoints.is_empty() {
+        argvs.push(vec!["-F".into(), new.svc_chain.clone()]);
+    }
+    argvs.extend(svc_rules);
+    argvs.extend(chain_verb("-F", stale));
+    argvs.extend(chain_verb("-X", stale));
+    argvs
 }
 
 impl ServiceBackend for IptablesBackend {
@@ -232,11 +258,12 @@ impl ServiceBackend for IptablesBackend {
         let started = Instant::now();
         let mut next = BTreeMap::new();
         for svc in services {
-            if next.insert(svc.id, svc.clone()).is_some() {
+            if next.insert(svc.id, Layout::new(svc)).is_some() {
                 return Err(BackendError::DuplicateService { id: svc.id });
             }
         }
-        let text = render::full_restore(services);
+        let layouts: Vec<Layout> = next.values().cloned().collect();
+        let text = render::full_restore(&layouts);
         let prepare = started.elapsed();
         let commit = self.restore(
             &text,
@@ -257,14 +284,15 @@ impl ServiceBackend for IptablesBackend {
             return Err(BackendError::DuplicateService { id: service.id });
         }
         let doing = format!("adding service {}", service.id);
-        self.programmed.insert(service.id, service.clone());
+        let started = Instant::now();
+        let layout = Layout::new(service);
+        self.programmed.insert(service.id, layout.clone());
         let result = match self.variant {
-            Variant::Legacy | Variant::Nft => self.partial(&[service], &[], &doing),
+            Variant::Legacy | Variant::Nft => self.partial(&[&layout], &[], started, &doing),
             Variant::Cmd => {
-                let started = Instant::now();
-                let mut argvs = chain_verb("-N", &render::service_chains(service));
-                argvs.extend(rule_argvs(&render::service_rules(service)));
-                argvs.extend(rule_argvs(&render::kube_services_rule(service)).map(insert_first));
+                let mut argvs = chain_verb("-N", &layout.chains());
+                argvs.extend(rule_argvs(&render::service_rules(&layout)));
+                argvs.extend(rule_argvs(&render::kube_services_rule(&layout)).map(insert_first));
                 self.by_commands(argvs, started.elapsed(), &doing)
             }
         };
@@ -275,14 +303,14 @@ impl ServiceBackend for IptablesBackend {
     }
 
     fn remove(&mut self, id: ServiceId) -> Result<OpReport, BackendError> {
-        let old = self.programmed_service(id)?;
+        let started = Instant::now();
+        let old = self.programmed_layout(id)?;
         let doing = format!("removing service {id}");
         self.programmed.remove(&id);
-        let chains = render::service_chains(&old);
+        let chains = old.chains();
         let result = match self.variant {
-            Variant::Legacy | Variant::Nft => self.partial(&[], &chains, &doing),
+            Variant::Legacy | Variant::Nft => self.partial(&[], &chains, started, &doing),
             Variant::Cmd => {
-                let started = Instant::now();
                 let mut argvs: Vec<Vec<String>> = rule_argvs(&render::kube_services_rule(&old))
                     .map(as_delete)
                     .collect();
@@ -302,12 +330,14 @@ impl ServiceBackend for IptablesBackend {
         id: ServiceId,
         endpoints: &[Endpoint],
     ) -> Result<OpReport, BackendError> {
-        let old = self.programmed_service(id)?;
+        let started = Instant::now();
+        let old = self.programmed_layout(id)?;
         let doing = format!("updating the endpoints of service {id}");
-        let mut new = old.clone();
-        new.endpoints = endpoints.to_vec();
-        let old_chains = render::service_chains(&old);
-        let new_chains = render::service_chains(&new);
+        let mut service = old.service.clone();
+        service.endpoints = endpoints.to_vec();
+        let new = Layout::new(&service);
+        let old_chains = old.chains();
+        let new_chains = new.chains();
         let stale: Vec<String> = old_chains
             .iter()
             .filter(|c| !new_chains.contains(c))
@@ -315,28 +345,9 @@ impl ServiceBackend for IptablesBackend {
             .collect();
         self.programmed.insert(id, new.clone());
         let result = match self.variant {
-            Variant::Legacy | Variant::Nft => self.partial(&[&new], &stale, &doing),
+            Variant::Legacy | Variant::Nft => self.partial(&[&new], &stale, started, &doing),
             Variant::Cmd => {
-                let started = Instant::now();
-                let svc_chain = new_chains.first().cloned().unwrap_or_default();
-                let fresh: Vec<String> = new_chains
-                    .iter()
-                    .filter(|c| !old_chains.contains(c))
-                    .cloned()
-                    .collect();
-                let mut argvs = chain_verb("-N", &fresh);
-                let (svc_rules, sep_rules): (Vec<Vec<String>>, Vec<Vec<String>>) =
-                    rule_argvs(&render::service_rules(&new))
-                        .partition(|a| a.get(1) == Some(&svc_chain));
-                argvs.extend(
-                    sep_rules
-                        .into_iter()
-                        .filter(|a| a.get(1).is_some_and(|c| fresh.contains(c))),
-                );
-                argvs.push(vec!["-F".into(), svc_chain]);
-                argvs.extend(svc_rules);
-                argvs.extend(chain_verb("-F", &stale));
-                argvs.extend(chain_verb("-X", &stale));
+                let argvs = update_commands(&new, &old_chains, &stale);
                 self.by_commands(argvs, started.elapsed(), &doing)
             }
         };

@@ -6,6 +6,7 @@
 
 mod backend;
 mod chain_name;
+mod layout;
 pub mod render;
 mod rule_args;
 pub mod save_count;
@@ -14,4 +15,5 @@ mod variant;
 
 pub use backend::IptablesBackend;
 pub use chain_name::{endpoint_chain, service_chain};
+pub use layout::Layout;
 pub use variant::Variant;

@@ -3,12 +3,11 @@
 //! The text follows kube-proxy's iptables proxier for ClusterIP Services with cluster traffic
 //! policy: per Service, 1 rule in KUBE-SERVICES, 1 masquerade-mark rule and E load-balancing rules
 //! in KUBE-SVC-*, and 2 rules in each of its E KUBE-SEP-* chains: 3E + 2 rules. Rendering writes
-//! straight into one `String` because at 20,000 Services it is 160,000 rules, and this work sits in
+//! straight into one `String` with `push_str` because at 20,000 Services it is 160,000 rules, and this work sits in
 //! front of every full sync.
 
-use crate::chain_name::{endpoint_chain, service_chain};
-use std::fmt::Write as _;
-use svclab_backend::Service;
+use crate::layout::Layout;
+use std::net::Ipv4Addr;
 
 /// kube-proxy's `--cluster-cidr`: traffic to a VIP from outside it is masqueraded.
 pub const CLUSTER_CIDR: &str = "10.244.0.0/16";
@@ -52,21 +51,21 @@ pub fn probability(remaining: usize) -> String {
 }
 
 /// Full sync input: the whole nat table, to be loaded without `--noflush` (replaces the table).
-pub fn full_restore(services: &[Service]) -> String {
-    let mut out = String::with_capacity(256 + services.len() * 1200);
+pub fn full_restore(layouts: &[Layout]) -> String {
+    let mut out = String::with_capacity(256 + layouts.len() * 1200);
     out.push_str("*nat\n");
     for chain in BUILTIN_CHAINS {
-        let _ = writeln!(out, ":{chain} ACCEPT [0:0]");
+        push_chain_line(&mut out, chain, "ACCEPT");
     }
     write_fixed_chain_lines(&mut out);
-    for svc in services {
-        write_service_chain_lines(&mut out, svc);
+    for layout in layouts {
+        write_service_chain_lines(&mut out, layout);
     }
     write_builtin_jumps(&mut out);
     write_fixed_rules(&mut out);
-    write_kube_services(&mut out, services.iter());
-    for svc in services {
-        write_service_rules(&mut out, svc);
+    write_kube_services(&mut out, layouts.iter());
+    for layout in layouts {
+        write_service_rules(&mut out, layout);
     }
     out.push_str("COMMIT\n");
     out
@@ -75,9 +74,9 @@ pub fn full_restore(services: &[Service]) -> String {
 /// What a partial sync changes, as kube-proxy's `--noflush` restore does it.
 pub struct PartialSync<'a> {
     /// Every Service programmed after this sync: KUBE-SERVICES is always rewritten in full.
-    pub all: &'a [&'a Service],
+    pub all: &'a [&'a Layout],
     /// Services whose KUBE-SVC/KUBE-SEP chains are (re)written.
-    pub changed: &'a [&'a Service],
+    pub changed: &'a [&'a Layout],
     /// Chains to flush and delete (Services removed, endpoints gone).
     pub deleted_chains: &'a [String],
 }
@@ -86,60 +85,76 @@ pub struct PartialSync<'a> {
 /// chains are declared (which flushes them) and rewritten, stale chains flushed and deleted;
 /// chains of unchanged Services and the built-in chains are left alone.
 pub fn partial_restore(sync: &PartialSync<'_>) -> String {
-    let mut out = String::with_capacity(256 + sync.all.len() * 150 + sync.changed.len() * 1200);
+    let mut out = String::with_capacity(256 + sync.all.len() * 160 + sync.changed.len() * 1200);
     out.push_str("*nat\n");
     write_fixed_chain_lines(&mut out);
-    for svc in sync.changed {
-        write_service_chain_lines(&mut out, svc);
+    for layout in sync.changed {
+        write_service_chain_lines(&mut out, layout);
     }
     for chain in sync.deleted_chains {
-        let _ = writeln!(out, ":{chain} - [0:0]");
+        push_chain_line(&mut out, chain, "-");
     }
     write_fixed_rules(&mut out);
     write_kube_services(&mut out, sync.all.iter().copied());
-    for svc in sync.changed {
-        write_service_rules(&mut out, svc);
+    for layout in sync.changed {
+        write_service_rules(&mut out, layout);
     }
     for chain in sync.deleted_chains {
-        let _ = writeln!(out, "-X {chain}");
+        out.push_str("-X ");
+        out.push_str(chain);
+        out.push('\n');
     }
     out.push_str("COMMIT\n");
     out
 }
 
-/// The user-defined chains a Service owns (KUBE-SVC first, then its KUBE-SEPs).
-pub fn service_chains(svc: &Service) -> Vec<String> {
-    if svc.endpoints.is_empty() {
-        return Vec::new();
-    }
-    let mut chains = vec![service_chain(svc)];
-    chains.extend(svc.endpoints.iter().map(|ep| endpoint_chain(svc, ep)));
-    chains
-}
-
 /// The rule in KUBE-SERVICES that sends a Service's VIP:port to its KUBE-SVC chain.
-pub fn kube_services_rule(svc: &Service) -> String {
+pub fn kube_services_rule(layout: &Layout) -> String {
     let mut out = String::new();
-    write_kube_services_rule(&mut out, svc);
+    write_kube_services_rule(&mut out, layout);
     out
 }
 
 /// The rules of a Service's own chains (KUBE-SVC then each KUBE-SEP), one line each.
-pub fn service_rules(svc: &Service) -> String {
+pub fn service_rules(layout: &Layout) -> String {
     let mut out = String::new();
-    write_service_rules(&mut out, svc);
+    write_service_rules(&mut out, layout);
     out
+}
+
+fn push_chain_line(out: &mut String, chain: &str, policy: &str) {
+    out.push(':');
+    out.push_str(chain);
+    out.push(' ');
+    out.push_str(policy);
+    out.push_str(" [0:0]\n");
+}
+
+fn push_num(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Dotted quad without going through `fmt` (160,000 rules make `Display` noticeable).
+fn push_ip(out: &mut String, ip: Ipv4Addr) {
+    let [a, b, c, d] = ip.octets();
+    push_num(out, a);
+    out.push('.');
+    push_num(out, b);
+    out.push('.');
+    push_num(out, c);
+    out.push('.');
+    push_num(out, d);
 }
 
 fn write_fixed_chain_lines(out: &mut String) {
     for chain in FIXED_CHAINS {
-        let _ = writeln!(out, ":{chain} - [0:0]");
+        push_chain_line(out, chain, "-");
     }
 }
 
-fn write_service_chain_lines(out: &mut String, svc: &Service) {
-    for chain in service_chains(svc) {
-        let _ = writeln!(out, ":{chain} - [0:0]");
+fn write_service_chain_lines(out: &mut String, layout: &Layout) {
+    for chain in layout.chains() {
+        push_chain_line(out, &chain, "-");
     }
 }
 
@@ -161,81 +176,105 @@ fn write_fixed_rules(out: &mut String) {
     );
 }
 
-fn write_kube_services<'a>(out: &mut String, services: impl Iterator<Item = &'a Service>) {
-    for svc in services {
-        write_kube_services_rule(out, svc);
+fn write_kube_services<'a>(out: &mut String, layouts: impl Iterator<Item = &'a Layout>) {
+    for layout in layouts {
+        write_kube_services_rule(out, layout);
     }
     out.push_str(
         "-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n",
     );
 }
 
-fn write_kube_services_rule(out: &mut String, svc: &Service) {
-    if svc.endpoints.is_empty() {
+/// `-m comment --comment "NAME SUFFIX" -m PROTO -p PROTO -d VIP --dport PORT` (no newline).
+fn push_vip_match(out: &mut String, layout: &Layout) {
+    let svc = &layout.service;
+    let proto = svc.protocol.as_str();
+    out.push_str(" -m comment --comment \"");
+    out.push_str(&layout.name);
+    out.push_str(" cluster IP\" -m ");
+    out.push_str(proto);
+    out.push_str(" -p ");
+    out.push_str(proto);
+    out.push_str(" -d ");
+    push_ip(out, svc.vip);
+    out.push_str(" --dport ");
+    push_num(out, svc.port);
+}
+
+fn write_kube_services_rule(out: &mut String, layout: &Layout) {
+    if layout.service.endpoints.is_empty() {
         // kube-proxy sends such Services to a REJECT in the filter table, nothing in nat.
         return;
     }
-    let proto = svc.protocol.as_str();
-    let _ = writeln!(
-        out,
-        "-A KUBE-SERVICES -m comment --comment \"{} cluster IP\" -m {proto} -p {proto} -d {} --dport {} -j {}",
-        svc.port_name_string(),
-        svc.vip,
-        svc.port,
-        service_chain(svc)
-    );
+    out.push_str("-A KUBE-SERVICES");
+    push_vip_match(out, layout);
+    out.push_str(" -j ");
+    out.push_str(&layout.svc_chain);
+    out.push('\n');
 }
 
-fn write_service_rules(out: &mut String, svc: &Service) {
+fn write_service_rules(out: &mut String, layout: &Layout) {
+    let svc = &layout.service;
     if svc.endpoints.is_empty() {
         return;
     }
-    let name = svc.port_name_string();
     let proto = svc.protocol.as_str();
-    let svc_chain = service_chain(svc);
-    let _ = writeln!(
-        out,
-        "-A {svc_chain} -m comment --comment \"{name} cluster IP\" -m {proto} -p {proto} -d {} --dport {} ! -s {CLUSTER_CIDR} -j KUBE-MARK-MASQ",
-        svc.vip, svc.port
-    );
+    out.push_str("-A ");
+    out.push_str(&layout.svc_chain);
+    push_vip_match(out, layout);
+    out.push_str(" ! -s ");
+    out.push_str(CLUSTER_CIDR);
+    out.push_str(" -j KUBE-MARK-MASQ\n");
     let n = svc.endpoints.len();
-    for (i, ep) in svc.endpoints.iter().enumerate() {
-        let sep = endpoint_chain(svc, ep);
-        let _ = write!(
-            out,
-            "-A {svc_chain} -m comment --comment \"{name} -> {ep}\""
-        );
+    for (i, (ep, sep)) in svc.endpoints.iter().zip(&layout.sep_chains).enumerate() {
+        out.push_str("-A ");
+        out.push_str(&layout.svc_chain);
+        out.push_str(" -m comment --comment \"");
+        out.push_str(&layout.name);
+        out.push_str(" -> ");
+        push_ip(out, ep.addr);
+        out.push(':');
+        push_num(out, ep.port);
+        out.push('"');
         if i + 1 < n {
-            let _ = write!(
-                out,
-                " -m statistic --mode random --probability {}",
-                probability(n - i)
-            );
+            out.push_str(" -m statistic --mode random --probability ");
+            out.push_str(&probability(n - i));
         }
-        let _ = writeln!(out, " -j {sep}");
+        out.push_str(" -j ");
+        out.push_str(sep);
+        out.push('\n');
     }
-    for ep in &svc.endpoints {
-        let sep = endpoint_chain(svc, ep);
-        let _ = writeln!(
-            out,
-            "-A {sep} -m comment --comment {name} -s {} -j KUBE-MARK-MASQ",
-            ep.addr
-        );
-        let _ = writeln!(
-            out,
-            "-A {sep} -m comment --comment {name} -m {proto} -p {proto} -j DNAT --to-destination {ep}"
-        );
+    for (ep, sep) in svc.endpoints.iter().zip(&layout.sep_chains) {
+        out.push_str("-A ");
+        out.push_str(sep);
+        out.push_str(" -m comment --comment ");
+        out.push_str(&layout.name);
+        out.push_str(" -s ");
+        push_ip(out, ep.addr);
+        out.push_str(" -j KUBE-MARK-MASQ\n-A ");
+        out.push_str(sep);
+        out.push_str(" -m comment --comment ");
+        out.push_str(&layout.name);
+        out.push_str(" -m ");
+        out.push_str(proto);
+        out.push_str(" -p ");
+        out.push_str(proto);
+        out.push_str(" -j DNAT --to-destination ");
+        push_ip(out, ep.addr);
+        out.push(':');
+        push_num(out, ep.port);
+        out.push('\n');
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::Ipv4Addr;
-    use svclab_backend::{Endpoint, Protocol, ServiceId};
+    use crate::chain_name::service_chain;
+    use svclab_backend::{Endpoint, Protocol, Service, ServiceId};
 
-    pub(crate) fn service(id: u32, endpoints: usize) -> Service {
-        Service {
+    fn layout(id: u32, endpoints: usize) -> Layout {
+        Layout::new(&Service {
             id: ServiceId(id),
             namespace: "svclab".into(),
             name: format!("svc-{id:05}"),
@@ -249,11 +288,23 @@ mod tests {
                     port: 8080,
                 })
                 .collect(),
-        }
+        })
     }
 
     fn count_rules(text: &str) -> u64 {
         text.lines().filter(|l| l.starts_with("-A ")).count() as u64
+    }
+
+    /// Compare with `tests/fixtures/NAME`; `SVCLAB_BLESS=1` rewrites the fixture instead (then
+    /// review the diff before committing it).
+    fn assert_golden(name: &str, actual: &str) {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        if std::env::var_os("SVCLAB_BLESS").is_some() {
+            std::fs::write(&path, actual).unwrap_or_else(|e| panic!("writing {path}: {e}"));
+        }
+        let expected =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+        assert_eq!(actual, expected, "{path} differs");
     }
 
     #[test]
@@ -264,10 +315,30 @@ mod tests {
     }
 
     #[test]
+    fn full_restore_matches_golden_file() {
+        // The fixture was rendered once, read line by line against kube-proxy's proxier_test.go
+        // expectations, and loaded with iptables-legacy-restore 1.8.9 in a namespace.
+        let layouts = [layout(0, 2), layout(1, 3)];
+        assert_golden("full_restore_2svc.txt", &full_restore(&layouts));
+    }
+
+    #[test]
+    fn partial_restore_matches_golden_file() {
+        let (a, b, c) = (layout(0, 2), layout(1, 3), layout(2, 1));
+        let deleted = c.chains();
+        let text = partial_restore(&PartialSync {
+            all: &[&a, &b],
+            changed: &[&b],
+            deleted_chains: &deleted,
+        });
+        assert_golden("partial_restore.txt", &text);
+    }
+
+    #[test]
     fn full_restore_has_3e_plus_2_rules_per_service() {
         for e in [1usize, 2, 3, 5] {
-            let services: Vec<Service> = (0..4).map(|i| service(i, e)).collect();
-            let text = full_restore(&services);
+            let layouts: Vec<Layout> = (0..4).map(|i| layout(i, e)).collect();
+            let text = full_restore(&layouts);
             assert_eq!(count_rules(&text), FIXED_RULES + 4 * rules_per_service(e));
             let chains = text.lines().filter(|l| l.starts_with(':')).count() as u64;
             assert_eq!(chains, 8 + 4 * chains_per_service(e));
@@ -276,7 +347,7 @@ mod tests {
 
     #[test]
     fn last_endpoint_has_no_statistic_match() {
-        let text = service_rules(&service(0, 3));
+        let text = service_rules(&layout(0, 3));
         let lb: Vec<&str> = text.lines().filter(|l| l.contains(" -> ")).collect();
         assert_eq!(lb.len(), 3);
         assert!(lb[0].contains("--probability 0.3333333333"));
@@ -286,22 +357,18 @@ mod tests {
 
     #[test]
     fn partial_restore_rewrites_kube_services_and_only_changed_chains() {
-        let a = service(0, 2);
-        let b = service(1, 2);
-        let c = service(2, 2);
-        let deleted = service_chains(&c);
-        let all = [&a, &b];
-        let changed = [&b];
+        let (a, b, c) = (layout(0, 2), layout(1, 2), layout(2, 2));
+        let deleted = c.chains();
         let text = partial_restore(&PartialSync {
-            all: &all,
-            changed: &changed,
+            all: &[&a, &b],
+            changed: &[&b],
             deleted_chains: &deleted,
         });
         assert!(text.contains(&kube_services_rule(&a)));
         assert!(text.contains(&kube_services_rule(&b)));
-        assert!(!text.contains(&format!(":{} ", service_chain(&a))));
-        assert!(text.contains(&format!(":{} - [0:0]", service_chain(&b))));
-        assert!(text.contains(&format!("-X {}", service_chain(&c))));
+        assert!(!text.contains(&format!(":{} ", a.svc_chain)));
+        assert!(text.contains(&format!(":{} - [0:0]", b.svc_chain)));
+        assert!(text.contains(&format!("-X {}", service_chain(&c.service))));
         assert!(!text.contains("PREROUTING"));
     }
 }

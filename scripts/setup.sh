@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the system packages svclab needs (Debian/Ubuntu). Idempotent: installs only what is
+# missing, so it is cheap to call before every run and test.
+set -euo pipefail
+
+# Debian packages, each for a reason:
+#   iptables  - iptables-legacy/-nft and their restore/save tools (the iptables backends)
+#   nftables  - `nft`, to read the nf_tables ruleset back (host-state checks, tool versions)
+#   iproute2  - `ip`: loopback and links inside the lab's network namespaces
+#   util-linux - `setpriv`, used by tests to check the non-root error path
+#   procps    - `ps`/`pgrep` for tests that check no process is left behind
+PACKAGES=(iptables nftables iproute2 util-linux procps)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing packages: ${missing[*]}; run this script as root (sudo $0)" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found; install a Rust toolchain (rustup, stable 1.85 or newer)" >&2
+  exit 1
+fi

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: install what is missing, then every test of the workspace. Integration tests
+# drive the real kernel inside network namespaces they create, so this runs as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test: the integration tests program netfilter in network namespaces; run as root (sudo $0)" >&2
+  exit 1
+fi
+
+scripts/setup.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo test --workspace "$@"
