@@ -1,0 +1,102 @@
+//! Ctrl-C during a run: the run stops, keeps every finished measurement, exits 130, and leaves no
+//! network namespace and no helper process behind.
+
+mod common;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::collections::BTreeSet;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+#[test]
+fn ctrl_c_mid_run_leaves_no_namespace_and_keeps_results() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = common::scenario(
+        dir.path(),
+        "long.toml",
+        "backends = [\"iptables-legacy\"]\nscale = [1, 3000, 6000, 9000]\nrepetitions = 50\n",
+    );
+    let results = dir.path().join("results.jsonl");
+    let mut child = common::svclab()
+        .args([
+            "run",
+            "--scenario",
+            path.to_str().expect("path"),
+            "--out",
+            dir.path().to_str().expect("path"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("svclab starts");
+    let pid = child.id();
+
+    // Wait until it has measured something and is busy in a sandbox at a larger scale point.
+    let started = Instant::now();
+    let mut seen = BTreeSet::new();
+    loop {
+        seen.extend(common::netns_of(pid));
+        let lines = common::results_lines(&results);
+        let measured = lines
+            .iter()
+            .filter(|r| r["record"] == "measurement")
+            .count();
+        if measured >= 6 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "run made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    seen.extend(common::netns_of(pid));
+    kill(Pid::from_raw(pid as i32), Signal::SIGINT).expect("send SIGINT");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "svclab did not stop within 60 s of Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = std::io::read_to_string(child.stderr.take().expect("stderr")).unwrap_or_default();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+
+    let lines = common::results_lines(&results);
+    assert_eq!(
+        lines.first().map(|r| r["record"].clone()),
+        Some("environment".into())
+    );
+    let end = lines.last().expect("records");
+    assert_eq!(end["record"], "run_end", "{end}");
+    assert_eq!(end["status"], "interrupted", "{end}");
+    assert!(
+        lines
+            .iter()
+            .filter(|r| r["record"] == "measurement")
+            .count()
+            >= 6
+    );
+
+    // Every namespace the run used (besides the one it started in) is gone.
+    let host = std::fs::read_link("/proc/self/ns/net")
+        .expect("own netns")
+        .display()
+        .to_string();
+    let live = common::live_netns();
+    let leaked: Vec<&String> = seen
+        .iter()
+        .filter(|ns| **ns != host && live.contains(*ns))
+        .collect();
+    assert!(
+        seen.len() > 1,
+        "the test never saw a sandbox namespace: {seen:?}"
+    );
+    assert!(leaked.is_empty(), "namespaces left behind: {leaked:?}");
+}
