@@ -11,6 +11,7 @@
 pub mod abi;
 mod backend;
 mod backend_ids;
+mod capacity;
 mod cgroup;
 pub mod entries;
 mod error;

@@ -5,30 +5,11 @@
 
 use crate::abi::Lb4Key;
 use crate::backend_ids::BackendIds;
+pub use crate::capacity::MapCapacity;
 use crate::entries::{self, Plan};
 use crate::EbpfError;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use svclab_backend::{Endpoint, Service, ServiceId};
-
-/// `max_entries` of the three maps. Writes happen before deletes, so a sync that replaces a set
-/// needs room for the old and new entries together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MapCapacity {
-    pub service_entries: u32,
-    pub backends: u32,
-    pub rev_nat: u32,
-}
-
-impl MapCapacity {
-    /// Room for `services` Services of up to `endpoints` endpoints each, all endpoints distinct.
-    pub fn for_services(services: u32, endpoints: u32) -> Self {
-        Self {
-            service_entries: services.saturating_mul(endpoints.saturating_add(1)).max(1),
-            backends: services.saturating_mul(endpoints).max(1),
-            rev_nat: services.max(1),
-        }
-    }
-}
 
 #[derive(Debug)]
 pub struct State {
