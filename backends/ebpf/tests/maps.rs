@@ -161,3 +161,22 @@ fn drop_cleans_up_like_cleanup() {
         assert!(!cgroup.exists(), "drop left {}", cgroup.display());
     });
 }
+
+#[test]
+fn cancel_and_timeout_stop_before_the_next_syscall() {
+    in_new_netns(|| {
+        let config = BackendConfig::default();
+        config.cancel.cancel();
+        let mut b = EbpfBackend::new(config, MapCapacity::for_services(10, 2)).expect("backend");
+        let err = b.sync(&services(3, 2)).expect_err("cancelled");
+        assert!(matches!(err, BackendError::Cancelled { .. }), "{err}");
+
+        let config = BackendConfig {
+            step_timeout: std::time::Duration::ZERO,
+            ..BackendConfig::default()
+        };
+        let mut b = EbpfBackend::new(config, MapCapacity::for_services(10, 2)).expect("backend");
+        let err = b.sync(&services(3, 2)).expect_err("no time at all");
+        assert!(err.is_timeout(), "{err}");
+    });
+}
