@@ -9,7 +9,8 @@ set -euo pipefail
 #   iproute2  - `ip`: loopback and links inside the lab's network namespaces
 #   util-linux - `setpriv`, used by tests to check the non-root error path
 #   procps    - `ps`/`pgrep` for tests that check no process is left behind
-PACKAGES=(iptables nftables iproute2 util-linux procps)
+#   clang, llvm, libbpf-dev, linux-libc-dev - compile backends/ebpf/bpf/*.bpf.c (build.rs)
+PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

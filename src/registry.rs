@@ -1,15 +1,25 @@
 //! The backends the lab knows, by name. The only place the lab names a backend crate.
 
 use svclab_backend::{BackendConfig, BackendError, ServiceBackend};
+use svclab_ebpf::{EbpfBackend, MapCapacity};
 use svclab_iptables::{IptablesBackend, Variant};
+
+const EBPF: &str = "ebpf";
 
 /// Every registered backend name, in the order runs use them.
 pub fn names() -> Vec<&'static str> {
-    Variant::ALL.iter().map(|v| v.name()).collect()
+    let mut names: Vec<&'static str> = Variant::ALL.iter().map(|v| v.name()).collect();
+    names.push(EBPF);
+    names
 }
 
 /// One line on what a backend is.
 pub fn describe(name: &str) -> Option<&'static str> {
+    if name == EBPF {
+        return Some(
+            "Cilium-shaped BPF hash maps, cgroup/connect4 load balancer (aya), batched map updates",
+        );
+    }
     Variant::from_name(name).map(Variant::describe)
 }
 
@@ -17,6 +27,13 @@ pub fn describe(name: &str) -> Option<&'static str> {
 pub fn create(name: &str, config: BackendConfig) -> Result<Box<dyn ServiceBackend>, BackendError> {
     if let Some(variant) = Variant::from_name(name) {
         return Ok(Box::new(IptablesBackend::new(variant, config)?));
+    }
+    if name == EBPF {
+        // Room for two full sets: a replacing sync writes the new entries before deleting the old.
+        let cap = config.capacity;
+        let capacity =
+            MapCapacity::for_services((cap.services * 2) as u32, cap.endpoints_per_service as u32);
+        return Ok(Box::new(EbpfBackend::new(config, capacity)?));
     }
     Err(BackendError::Other(format!(
         "unknown backend {name:?}; known: {}",

@@ -12,7 +12,7 @@ use crate::results::{BackendStatus, Record, ResultsWriter};
 use crate::sandbox::{self, SandboxError};
 use crate::scenario::Plan;
 use crate::synth::SyntheticSet;
-use svclab_backend::{Availability, BackendConfig, CancelFlag};
+use svclab_backend::{Availability, BackendConfig, CancelFlag, Capacity};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -78,6 +78,10 @@ pub fn run(
         config: BackendConfig {
             step_timeout: plan.step_timeout,
             cancel: cancel.clone(),
+            capacity: Capacity {
+                services: set.services.len(),
+                endpoints_per_service: plan.endpoints_per_service,
+            },
         },
         progress,
     };

@@ -23,12 +23,21 @@ impl CancelFlag {
     }
 }
 
+/// The most a backend will be asked to hold at once, for data planes whose tables are sized when
+/// they are created (BPF maps). Others ignore it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    pub services: usize,
+    pub endpoints_per_service: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct BackendConfig {
     /// Longest time one operation (sync, add, ...) may take before it is abandoned with
     /// [`crate::BackendError::Timeout`]; the kernel state is then left as the last commit made it.
     pub step_timeout: Duration,
     pub cancel: CancelFlag,
+    pub capacity: Capacity,
 }
 
 impl Default for BackendConfig {
@@ -36,6 +45,10 @@ impl Default for BackendConfig {
         Self {
             step_timeout: Duration::from_secs(600),
             cancel: CancelFlag::new(),
+            capacity: Capacity {
+                services: 20_001,
+                endpoints_per_service: 4,
+            },
         }
     }
 }

@@ -14,7 +14,7 @@ mod objects;
 
 pub use availability::Availability;
 pub use backend::{OpReport, ServiceBackend};
-pub use config::{BackendConfig, CancelFlag};
+pub use config::{BackendConfig, CancelFlag, Capacity};
 pub use error::BackendError;
 pub use model::{Endpoint, Protocol, Service, ServiceId};
 pub use netns_guard::ensure_not_host_netns;

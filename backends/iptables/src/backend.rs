@@ -6,7 +6,8 @@ use crate::rule_args::{as_delete, split_rule};
 use crate::save_count::count_nat;
 use crate::tool::{self, ToolRun};
 use crate::variant::Variant;
-use std::collections::BTreeMap;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use svclab_backend::{
@@ -256,21 +257,17 @@ impl ServiceBackend for IptablesBackend {
 
     fn sync(&mut self, services: &[Service]) -> Result<OpReport, BackendError> {
         let started = Instant::now();
-        let mut next = BTreeMap::new();
-        for svc in services {
-            if next.insert(svc.id, Layout::new(svc)).is_some() {
-                return Err(BackendError::DuplicateService { id: svc.id });
-            }
+        let mut ids = BTreeSet::new();
+        if let Some(dup) = services.iter().find(|s| !ids.insert(s.id)) {
+            return Err(BackendError::DuplicateService { id: dup.id });
         }
-        let layouts: Vec<Layout> = next.values().cloned().collect();
+        // Hashing chain names is most of the userspace work and independent per Service.
+        let layouts: Vec<Layout> = services.par_iter().map(Layout::new).collect();
         let text = render::full_restore(&layouts);
         let prepare = started.elapsed();
-        let commit = self.restore(
-            &text,
-            false,
-            &format!("full sync of {} services", services.len()),
-        )?;
-        self.programmed = next;
+        let doing = format!("full sync of {} services", services.len());
+        let commit = self.restore(&text, false, &doing)?;
+        self.programmed = layouts.into_iter().map(|l| (l.service.id, l)).collect();
         Ok(OpReport {
             prepare,
             commit,

@@ -1,0 +1,161 @@
+//! The raw bpf(2) map commands aya 0.14 lacks or hides: batch update and delete, and key
+//! iteration for counting. Everything that calls `SYS_bpf` directly is in this file.
+
+use crate::abi::{slice_bytes, Plain};
+use std::io;
+use std::mem::size_of;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+// enum bpf_cmd in <linux/bpf.h>.
+const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
+const BPF_MAP_DELETE_ELEM: libc::c_long = 3;
+const BPF_MAP_GET_NEXT_KEY: libc::c_long = 4;
+const BPF_MAP_UPDATE_BATCH: libc::c_long = 26;
+const BPF_MAP_DELETE_BATCH: libc::c_long = 27;
+/// `BPF_ANY`: create or update.
+const BPF_ANY: u64 = 0;
+/// The kernel-internal ENOTSUPP that bpf(2) leaks for unsupported batch operations.
+pub const ENOTSUPP: i32 = 524;
+
+/// The element commands' part of `union bpf_attr`.
+#[repr(C)]
+#[derive(Default)]
+struct ElemAttr {
+    map_fd: u32,
+    pad: u32,
+    key: u64,
+    value_or_next_key: u64,
+    flags: u64,
+}
+
+/// `union bpf_attr`'s `batch` member, used by `BPF_MAP_*_BATCH`.
+#[repr(C)]
+#[derive(Default)]
+struct BatchAttr {
+    in_batch: u64,
+    out_batch: u64,
+    keys: u64,
+    values: u64,
+    count: u32,
+    map_fd: u32,
+    elem_flags: u64,
+    flags: u64,
+}
+
+fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> io::Result<()> {
+    // SAFETY: attr is a live, initialised prefix of union bpf_attr and its exact size is passed;
+    // the kernel zero-extends shorter attrs. Pointers inside it point at buffers the caller
+    // keeps alive for the duration of the call, of the lengths the map's key/value sizes imply.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            cmd,
+            attr as *mut T,
+            size_of::<T>() as libc::c_uint,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// True for the errors with which a kernel says "no batch ops for this map", so the caller falls
+/// back to one element per syscall.
+pub fn batch_refused(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::EOPNOTSUPP | ENOTSUPP)
+    )
+}
+
+pub fn update_elem<K: Plain, V: Plain>(fd: BorrowedFd<'_>, key: &K, value: &V) -> io::Result<()> {
+    let mut attr = ElemAttr {
+        map_fd: fd.as_raw_fd() as u32,
+        key: key as *const K as u64,
+        value_or_next_key: value as *const V as u64,
+        flags: BPF_ANY,
+        ..ElemAttr::default()
+    };
+    bpf(BPF_MAP_UPDATE_ELEM, &mut attr)
+}
+
+pub fn delete_elem<K: Plain>(fd: BorrowedFd<'_>, key: &K) -> io::Result<()> {
+    let mut attr = ElemAttr {
+        map_fd: fd.as_raw_fd() as u32,
+        key: key as *const K as u64,
+        ..ElemAttr::default()
+    };
+    bpf(BPF_MAP_DELETE_ELEM, &mut attr)
+}
+
+/// A batch command that stopped early: how many elements the kernel had done, and why it stopped.
+#[derive(Debug)]
+pub struct Partial {
+    pub done: usize,
+    pub error: io::Error,
+}
+
+/// `BPF_MAP_UPDATE_BATCH` of `keys[i] → values[i]` in one syscall.
+pub fn update_batch<K: Plain, V: Plain>(
+    fd: BorrowedFd<'_>,
+    keys: &[K],
+    values: &[V],
+) -> Result<(), Partial> {
+    assert_eq!(keys.len(), values.len(), "one value per key");
+    let mut attr = BatchAttr {
+        keys: slice_bytes(keys).as_ptr() as u64,
+        values: slice_bytes(values).as_ptr() as u64,
+        count: keys.len() as u32,
+        map_fd: fd.as_raw_fd() as u32,
+        elem_flags: BPF_ANY,
+        ..BatchAttr::default()
+    };
+    batch(BPF_MAP_UPDATE_BATCH, &mut attr)
+}
+
+/// `BPF_MAP_DELETE_BATCH` of `keys` in one syscall; stops at the first missing key (ENOENT).
+pub fn delete_batch<K: Plain>(fd: BorrowedFd<'_>, keys: &[K]) -> Result<(), Partial> {
+    let mut attr = BatchAttr {
+        keys: slice_bytes(keys).as_ptr() as u64,
+        count: keys.len() as u32,
+        map_fd: fd.as_raw_fd() as u32,
+        ..BatchAttr::default()
+    };
+    batch(BPF_MAP_DELETE_BATCH, &mut attr)
+}
+
+fn batch(cmd: libc::c_long, attr: &mut BatchAttr) -> Result<(), Partial> {
+    if attr.count == 0 {
+        return Ok(()); // the kernel treats count 0 as a no-op anyway; save the syscall
+    }
+    // On failure the kernel writes back in `count` how many elements it processed.
+    bpf(cmd, attr).map_err(|error| Partial {
+        done: attr.count as usize,
+        error,
+    })
+}
+
+/// Every key the map holds, read from the kernel with `BPF_MAP_GET_NEXT_KEY`.
+pub fn keys<K: Plain + Default>(fd: BorrowedFd<'_>) -> io::Result<Vec<K>> {
+    let mut keys = Vec::new();
+    let mut next = K::default();
+    // A null key asks for the first key (kernel 4.12+).
+    let mut prev: Option<K> = None;
+    loop {
+        let mut attr = ElemAttr {
+            map_fd: fd.as_raw_fd() as u32,
+            key: prev.as_ref().map_or(0, |k| k as *const K as u64),
+            value_or_next_key: &mut next as *mut K as u64,
+            ..ElemAttr::default()
+        };
+        match bpf(BPF_MAP_GET_NEXT_KEY, &mut attr) {
+            Ok(()) => {
+                keys.push(next);
+                prev = Some(next);
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(keys),
+            Err(e) => return Err(e),
+        }
+    }
+}
