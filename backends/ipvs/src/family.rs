@@ -1,0 +1,120 @@
+//! Resolving the "IPVS" generic netlink family through the controller (CTRL_CMD_GETFAMILY). Pure.
+
+use crate::error::IpvsError;
+use crate::wire::{self, Reply};
+use netlink_packet_core::DecodeError;
+use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
+use netlink_packet_generic::ctrl::GenlCtrl;
+use netlink_packet_generic::GenlMessage;
+
+/// Decode the controller's replies.
+pub fn decode(buf: &[u8]) -> Result<Vec<Reply<GenlCtrl>>, DecodeError> {
+    Ok(wire::decode::<GenlMessage<GenlCtrl>>(buf)?
+        .into_iter()
+        .map(|r| match r {
+            Reply::Data { seq, multi, msg } => Reply::Data {
+                seq,
+                multi,
+                msg: msg.payload,
+            },
+            Reply::Ack { seq } => Reply::Ack { seq },
+            Reply::Error { seq, errno } => Reply::Error { seq, errno },
+            Reply::Done { seq } => Reply::Done { seq },
+        })
+        .collect())
+}
+
+/// The family id from the controller's answer: its errno (if it refused) and its data replies.
+/// ENOENT is what a kernel without the family answers (it first tries to load the module
+/// `net-pf-16-proto-16-family-IPVS`, i.e. `ip_vs`, and fails).
+pub fn family_id(errno: Option<i32>, replies: &[GenlCtrl]) -> Result<u16, IpvsError> {
+    match errno {
+        Some(libc::ENOENT) => return Err(IpvsError::FamilyMissing),
+        Some(errno) => {
+            return Err(IpvsError::Kernel {
+                request: "CTRL_CMD_GETFAMILY IPVS".into(),
+                source: std::io::Error::from_raw_os_error(errno),
+            })
+        }
+        None => {}
+    }
+    replies
+        .iter()
+        .flat_map(|r| r.nlas.iter())
+        .find_map(|a| match a {
+            GenlCtrlAttrs::FamilyId(id) => Some(*id),
+            _ => None,
+        })
+        .ok_or_else(|| IpvsError::Protocol {
+            doing: "resolving the IPVS generic netlink family".into(),
+            detail: "the controller's reply has no CTRL_ATTR_FAMILY_ID".into(),
+        })
+}
+
+#[cfg(all(test, target_endian = "little"))]
+mod tests {
+    use super::*;
+
+    // Bytes derived by hand from linux/netlink.h, linux/genetlink.h and the controller's
+    // ctrl_fill_info(); not a kernel capture (this host's kernel has no IPVS to ask about).
+
+    /// CTRL_CMD_GETFAMILY "IPVS", as `wire::encode_get_family` must write it.
+    const GET_FAMILY_IPVS: [u8; 32] = [
+        32, 0, 0, 0, // nlmsg_len 32
+        16, 0, // nlmsg_type GENL_ID_CTRL
+        5, 0, // NLM_F_REQUEST | NLM_F_ACK
+        7, 0, 0, 0, // seq 7
+        0, 0, 0, 0, // port id: the kernel fills it in
+        3, 2, 0, 0, // genl: CTRL_CMD_GETFAMILY, version 2, reserved
+        9, 0, 2, 0, // nla len 9, CTRL_ATTR_FAMILY_NAME
+        b'I', b'P', b'V', b'S', 0, 0, 0, 0, // "IPVS\0" + 3 bytes padding
+    ];
+
+    /// The start of the controller's answer: CTRL_CMD_NEWFAMILY with the id (here 0x1b) and
+    /// name; the kernel adds version, hdrsize, maxattr and the op list, left out here.
+    const NEW_FAMILY_IPVS: [u8; 40] = [
+        40, 0, 0, 0, // nlmsg_len 40
+        16, 0, // GENL_ID_CTRL
+        0, 0, // no flags
+        7, 0, 0, 0, // seq 7
+        0x39, 0x30, 0, 0, // our port id (12345)
+        1, 2, 0, 0, // CTRL_CMD_NEWFAMILY, version 2
+        6, 0, 1, 0, // nla len 6, CTRL_ATTR_FAMILY_ID
+        0x1b, 0, 0, 0, // id 27 + 2 bytes padding
+        9, 0, 2, 0, // nla len 9, CTRL_ATTR_FAMILY_NAME
+        b'I', b'P', b'V', b'S', 0, 0, 0, 0, // "IPVS\0" + padding
+    ];
+
+    #[test]
+    fn get_family_request_bytes() {
+        let mut out = Vec::new();
+        wire::encode_get_family(&mut out, "IPVS", 7);
+        assert_eq!(out, GET_FAMILY_IPVS);
+    }
+
+    #[test]
+    fn new_family_reply_gives_the_id() {
+        let replies = decode(&NEW_FAMILY_IPVS).expect("a well-formed controller reply");
+        let data: Vec<GenlCtrl> = replies
+            .into_iter()
+            .filter_map(|r| match r {
+                Reply::Data { seq: 7, msg, .. } => Some(msg),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(family_id(None, &data).ok(), Some(0x1b));
+    }
+
+    #[test]
+    fn missing_family_is_typed() {
+        assert!(family_id(Some(libc::ENOENT), &[]).is_err_and(|e| e.is_family_missing()));
+        assert!(matches!(
+            family_id(Some(libc::EPERM), &[]),
+            Err(IpvsError::Kernel { .. })
+        ));
+        assert!(matches!(
+            family_id(None, &[]),
+            Err(IpvsError::Protocol { .. })
+        ));
+    }
+}
