@@ -248,7 +248,7 @@ impl<T: Transport> Client<T> {
         tracker: &mut AckTracker,
         watch: &Watch,
         doing: &str,
-        decode: impl Fn(&[u8]) -> Result<Vec<Reply<D>>, DecodeError>,
+        decode: impl Fn(&[u8], &dyn Fn(u32) -> bool) -> Result<Vec<Reply<D>>, DecodeError>,
     ) -> Result<Vec<D>, IpvsError> {
         let mut data = Vec::new();
         while !tracker.is_complete() {
@@ -278,15 +278,12 @@ impl<T: Transport> Client<T> {
                     })
                 }
             }
-            let replies = decode(&self.buf).map_err(|e| IpvsError::Decode {
+            let fresh = |seq: u32| !tracker.is_stale(seq);
+            let replies = decode(&self.buf, &fresh).map_err(|e| IpvsError::Decode {
                 doing: doing.into(),
                 detail: e.to_string(),
             })?;
             for reply in replies {
-                let seq = reply.seq();
-                if tracker.is_stale(seq) {
-                    continue;
-                }
                 let recorded = match reply {
                     Reply::Data { msg, .. } => {
                         data.push(msg);

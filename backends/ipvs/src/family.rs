@@ -8,8 +8,8 @@ use netlink_packet_generic::ctrl::GenlCtrl;
 use netlink_packet_generic::GenlMessage;
 
 /// Decode the controller's replies.
-pub fn decode(buf: &[u8]) -> Result<Vec<Reply<GenlCtrl>>, DecodeError> {
-    Ok(wire::decode::<GenlMessage<GenlCtrl>>(buf)?
+pub fn decode(buf: &[u8], want: &dyn Fn(u32) -> bool) -> Result<Vec<Reply<GenlCtrl>>, DecodeError> {
+    Ok(wire::decode::<GenlMessage<GenlCtrl>>(buf, want)?
         .into_iter()
         .map(|r| match r {
             Reply::Data { seq, multi, msg } => Reply::Data {
@@ -49,6 +49,25 @@ pub fn family_id(errno: Option<i32>, replies: &[GenlCtrl]) -> Result<u16, IpvsEr
             doing: "resolving the IPVS generic netlink family".into(),
             detail: "the controller's reply has no CTRL_ATTR_FAMILY_ID".into(),
         })
+}
+
+/// The controller's CTRL_CMD_NEWFAMILY answer carrying `id`, for the fake kernel.
+#[cfg(test)]
+pub fn new_family_reply(seq: u32, id: u16) -> Vec<u8> {
+    use netlink_packet_core::NetlinkMessage;
+    use netlink_packet_generic::ctrl::GenlCtrlCmd;
+    let mut nl = NetlinkMessage::from(GenlMessage::from_payload(GenlCtrl {
+        cmd: GenlCtrlCmd::NewFamily,
+        nlas: vec![
+            GenlCtrlAttrs::FamilyId(id),
+            GenlCtrlAttrs::FamilyName("IPVS".into()),
+        ],
+    }));
+    nl.header.sequence_number = seq;
+    nl.finalize();
+    let mut out = vec![0; nl.buffer_len()];
+    nl.serialize(&mut out);
+    out
 }
 
 #[cfg(all(test, target_endian = "little"))]
@@ -94,7 +113,7 @@ mod tests {
 
     #[test]
     fn new_family_reply_gives_the_id() {
-        let replies = decode(&NEW_FAMILY_IPVS).expect("a well-formed controller reply");
+        let replies = decode(&NEW_FAMILY_IPVS, &|_| true).expect("a well-formed controller reply");
         let data: Vec<GenlCtrl> = replies
             .into_iter()
             .filter_map(|r| match r {

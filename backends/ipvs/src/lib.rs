@@ -13,6 +13,8 @@
 pub mod batch;
 pub mod client;
 mod error;
+#[cfg(test)]
+mod fake_kernel;
 mod family;
 //mod ipvsadm;
 //pub mod layout;

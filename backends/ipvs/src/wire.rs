@@ -73,15 +73,21 @@ impl<T> Reply<T> {
 /// Data messages of the IPVS family.
 pub type IpvsReply = Reply<IpvsMessage>;
 
-/// Every netlink message in one datagram, in order.
-pub fn decode<I>(buf: &[u8]) -> Result<Vec<Reply<I>>, DecodeError>
+/// Every netlink message in one datagram whose sequence number `want`s it, in order. Others
+/// (late answers to abandoned requests) are skipped before their payload is parsed.
+pub fn decode<I>(buf: &[u8], want: &dyn Fn(u32) -> bool) -> Result<Vec<Reply<I>>, DecodeError>
 where
     I: NetlinkDeserializable,
 {
     let mut replies = Vec::new();
     let mut offset = 0;
     while offset + 16 <= buf.len() {
-        let len = NetlinkBuffer::new_checked(&buf[offset..])?.length() as usize;
+        let header = NetlinkBuffer::new_checked(&buf[offset..])?;
+        let len = header.length() as usize;
+        if !want(header.sequence_number()) {
+            offset += (len + 3) & !3;
+            continue;
+        }
         let msg = NetlinkMessage::<I>::deserialize(&buf[offset..offset + len])?;
         let seq = msg.header.sequence_number;
         let multi = msg.header.flags & NLM_F_MULTIPART != 0;
@@ -109,8 +115,8 @@ where
 }
 
 /// Decode IPVS replies: generic netlink data messages carry an `IpvsMessage`.
-pub fn decode_ipvs(buf: &[u8]) -> Result<Vec<IpvsReply>, DecodeError> {
-    Ok(decode::<GenlMessage<IpvsMessage>>(buf)?
+pub fn decode_ipvs(buf: &[u8], want: &dyn Fn(u32) -> bool) -> Result<Vec<IpvsReply>, DecodeError> {
+    Ok(decode::<GenlMessage<IpvsMessage>>(buf, want)?
         .into_iter()
         .map(|r| match r {
             Reply::Data { seq, multi, msg } => Reply::Data {

@@ -57,7 +57,7 @@ fn service_dump() -> Vec<u8> {
 #[test]
 fn get_service_dump_reply() {
     let datagram = service_dump();
-    let replies = decode_ipvs(&datagram).expect("the dump datagram decodes");
+    let replies = decode_ipvs(&datagram, &|_| true).expect("the dump datagram decodes");
     assert_eq!(replies.len(), 2);
     let Reply::Data {
         seq: 7,
@@ -104,7 +104,7 @@ fn get_dest_dump_reply() {
         &stats(10, false),
         &stats(12, true),
     ]);
-    let replies = decode_ipvs(&datagram).expect("the dest dump decodes");
+    let replies = decode_ipvs(&datagram, &|_| true).expect("the dest dump decodes");
     let [Reply::Data { seq: 8, msg, .. }] = replies.as_slice() else {
         panic!("expected one data message, got {replies:?}");
     };
@@ -124,7 +124,7 @@ fn get_info_reply() {
         8, 0, 1, 0, 1, 2, 1, 0, // IPVS_INFO_ATTR_VERSION IP_VS_VERSION_CODE 0x010201
         8, 0, 2, 0, 0, 0x10, 0, 0, // IPVS_INFO_ATTR_CONN_TAB_SIZE 4096 (the default 2^12)
     ];
-    let replies = decode_ipvs(&datagram).expect("the info reply decodes");
+    let replies = decode_ipvs(&datagram, &|_| true).expect("the info reply decodes");
     let [Reply::Data {
         seq: 10,
         multi: false,
@@ -158,7 +158,7 @@ fn ack_and_errno() {
         68, 0, 0, 0, 0x1b, 0, 5, 0, 2, 0, 0, 0, 0x39, 0x30, 0,
         0, // the acked request's header
     ];
-    let replies = decode_ipvs(&datagram).expect("error and ack decode");
+    let replies = decode_ipvs(&datagram, &|_| true).expect("error and ack decode");
     assert_eq!(
         replies,
         vec![
@@ -178,7 +178,7 @@ fn failed_dump_ends_in_done_with_errno() {
         20, 0, 0, 0, 3, 0, 2, 0, 7, 0, 0, 0, 0x39, 0x30, 0, 0, // NLMSG_DONE, MULTI, seq 7
         0xf9, 0xff, 0xff, 0xff, // -7: E2BIG
     ];
-    let replies = decode_ipvs(&datagram).expect("done decodes");
+    let replies = decode_ipvs(&datagram, &|_| true).expect("done decodes");
     assert_eq!(
         replies,
         vec![Reply::Error {
@@ -193,7 +193,7 @@ fn truncated_datagram_is_an_error_not_a_panic() {
     let datagram = service_dump();
     for cut in [3, 17, 40, 200, 319] {
         assert!(
-            decode_ipvs(&datagram[..cut]).is_err() || cut < 16,
+            decode_ipvs(&datagram[..cut], &|_| true).is_err() || cut < 16,
             "cut at {cut}"
         );
     }
