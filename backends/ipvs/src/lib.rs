@@ -9,22 +9,25 @@
 //! messages (pure), `batch` plans batches and matches ACKs (pure), `socket` is the only place
 //! that touches a netlink socket, `client` ties them together.
 
-//mod backend;
+mod backend;
 pub mod batch;
 pub mod client;
+mod commit;
 mod error;
 #[cfg(test)]
 mod fake_kernel;
 mod family;
-//mod ipvsadm;
-//pub mod layout;
-//mod link;
+mod ipvsadm;
+pub mod layout;
+mod link;
 pub mod message;
-mod socket;
-//mod tool;
-//mod variant;
+mod probe;
+pub mod socket;
+mod tool;
+mod variant;
 pub mod wire;
 
-//pub use backend::IpvsBackend;
-pub use error::IpvsError;
-//pub use variant::Variant;
+pub use backend::{IpvsBackend, NO_IPVS_PROBE_FIX, NO_IPVS_REASON};
+pub use error::{IpvsError, NO_IPVS_FIX};
+pub use probe::probe;
+pub use variant::Variant;
