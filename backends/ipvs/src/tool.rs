@@ -220,16 +220,11 @@ mod tests {
         )
         .expect_err("exit 3 fails");
         assert!(err.to_string().contains("boom"), "{err}");
+        // `sleep` itself, not under sh: a grandchild would hold the output pipes open.
+        let sleep = find_program("sleep").expect("sleep on PATH");
         let soon = Instant::now() + Duration::from_millis(200);
-        let err = run(
-            &sh,
-            &["-c", "sleep 30"],
-            None,
-            soon,
-            &CancelFlag::new(),
-            "testing",
-        )
-        .expect_err("times out");
+        let err =
+            run(&sleep, &["30"], None, soon, &CancelFlag::new(), "testing").expect_err("times out");
         assert!(err.is_timeout(), "{err}");
     }
 
