@@ -13,6 +13,7 @@ use crate::variant::Variant;
 use crate::{ipvsadm, layout};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use svclab_backend::{
     ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, ObjectCount,
@@ -32,12 +33,17 @@ pub struct IpvsBackend {
     /// What was programmed, to diff incremental changes (never used to count kernel objects).
     programmed: BTreeMap<ServiceId, Service>,
     touched: bool,
+    /// The namespace `new` ran in (`net:[inode]`). `ip` and `ipvsadm` act in the calling
+    /// thread's namespace, so every operation checks it is still this one: a backend dropped
+    /// or driven from another thread must not touch, say, a real node's kube-ipvs0.
+    netns: PathBuf,
 }
 
 impl IpvsBackend {
     /// A backend for the calling thread's network namespace, which must not be the host's.
     pub fn new(variant: Variant, config: BackendConfig) -> Result<Self, BackendError> {
         ensure_not_host_netns()?;
+        let netns = current_netns()?;
         let socket = NetlinkSocket::open().map_err(|source| BackendError::Io {
             doing: "opening a generic netlink socket".into(),
             source,
@@ -48,7 +54,23 @@ impl IpvsBackend {
             client: Client::new(socket),
             programmed: BTreeMap::new(),
             touched: false,
+            netns,
         })
+    }
+
+    /// Error unless the calling thread is in the namespace the backend was created in.
+    fn same_netns(&self) -> Result<(), BackendError> {
+        let now = current_netns()?;
+        if now != self.netns {
+            return Err(BackendError::Other(format!(
+                "backend {} was created in network namespace {} but is used from {}; \
+                 call it from the thread that created it",
+                self.variant.name(),
+                self.netns.display(),
+                now.display()
+            )));
+        }
+        Ok(())
     }
 
     fn link(&self) -> Link {
@@ -104,6 +126,14 @@ enum Change {
     Ipvsadm(Vec<Vec<String>>),
 }
 
+fn current_netns() -> Result<PathBuf, BackendError> {
+    let link = "/proc/thread-self/ns/net";
+    std::fs::read_link(link).map_err(|source| BackendError::Io {
+        doing: format!("reading {link}"),
+        source,
+    })
+}
+
 fn with_id(e: IpvsError, id: ServiceId) -> BackendError {
     match e {
         IpvsError::DuplicateService { .. } => BackendError::DuplicateService { id },
@@ -126,6 +156,7 @@ impl ServiceBackend for IpvsBackend {
     }
 
     fn sync(&mut self, services: &[Service]) -> Result<OpReport, BackendError> {
+        self.same_netns()?;
         let started = Instant::now();
         let mut next = BTreeMap::new();
         for svc in services {
@@ -157,6 +188,7 @@ impl ServiceBackend for IpvsBackend {
     }
 
     fn add(&mut self, service: &Service) -> Result<OpReport, BackendError> {
+        self.same_netns()?;
         if self.programmed.contains_key(&service.id) {
             return Err(BackendError::DuplicateService { id: service.id });
         }
@@ -183,6 +215,7 @@ impl ServiceBackend for IpvsBackend {
     }
 
     fn remove(&mut self, id: ServiceId) -> Result<OpReport, BackendError> {
+        self.same_netns()?;
         let old = self.programmed_service(id)?;
         let started = Instant::now();
         let change = match self.variant {
@@ -205,6 +238,7 @@ impl ServiceBackend for IpvsBackend {
         id: ServiceId,
         endpoints: &[Endpoint],
     ) -> Result<OpReport, BackendError> {
+        self.same_netns()?;
         let old = self.programmed_service(id)?;
         let started = Instant::now();
         let change = match self.variant {
@@ -228,6 +262,7 @@ impl ServiceBackend for IpvsBackend {
     }
 
     fn kernel_objects(&mut self) -> Result<ObjectCount, BackendError> {
+        self.same_netns()?;
         let (services, dests) = match self.variant {
             Variant::Netlink => commit::netlink_count(&mut self.client, &self.config)?,
             Variant::Ipvsadm => commit::ipvsadm_count(&self.config)?,
@@ -245,6 +280,7 @@ impl ServiceBackend for IpvsBackend {
         if !self.touched {
             return Ok(());
         }
+        self.same_netns()?;
         let flushed = match self.variant {
             Variant::Netlink => {
                 let flush = [crate::message::IpvsMessage::flush()];
