@@ -58,6 +58,20 @@ impl IpvsBackend {
         })
     }
 
+    /// After a failed add, remove what part of it reached the kernel (the virtual service, if
+    /// NEW_SERVICE went through and a NEW_DEST did not), so kernel and bookkeeping agree.
+    /// Best effort: the add's own error is what the caller needs.
+    fn undo_add(&mut self, service: &Service) {
+        let change = match self.variant {
+            Variant::Netlink => Change::Netlink(layout::remove_requests(service), false),
+            Variant::Ipvsadm => Change::Ipvsadm(vec![ipvsadm::del_service(service)]),
+        };
+        let _ = self.commit(service.id, change, "undoing a failed add");
+        if !self.vips_in_use(service.id).contains(&service.vip) {
+            let _ = self.link().unbind(&[service.vip].into());
+        }
+    }
+
     /// Error unless the calling thread is in the namespace the backend was created in.
     fn same_netns(&self) -> Result<(), BackendError> {
         let now = current_netns()?;
@@ -201,11 +215,14 @@ impl ServiceBackend for IpvsBackend {
             Variant::Ipvsadm => Change::Ipvsadm(ipvsadm::add_argvs(service)),
         };
         let prepare = started.elapsed();
-        let c = self.commit(
-            service.id,
-            change,
-            &format!("adding service {}", service.id),
-        )?;
+        let doing = format!("adding service {}", service.id);
+        let c = match self.commit(service.id, change, &doing) {
+            Ok(c) => c,
+            Err(e) => {
+                self.undo_add(service);
+                return Err(e);
+            }
+        };
         self.programmed.insert(service.id, service.clone());
         Ok(Self::report(
             prepare,
