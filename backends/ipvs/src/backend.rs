@@ -58,9 +58,9 @@ impl IpvsBackend {
         })
     }
 
-    /// After a failed add, remove what part of it reached the kernel (the virtual service, if
-    /// NEW_SERVICE went through and a NEW_DEST did not), so kernel and bookkeeping agree.
-    /// Best effort: the add's own error is what the caller needs.
+    /// After an add whose virtual service went in but a real server did not, remove the
+    /// service again so kernel and bookkeeping agree. Best effort: the add's own error is what
+    /// the caller needs.
     fn undo_add(&mut self, service: &Service) {
         let change = match self.variant {
             Variant::Netlink => Change::Netlink(layout::remove_requests(service), false),
@@ -210,19 +210,34 @@ impl ServiceBackend for IpvsBackend {
         let link = self.link();
         link.ensure()?;
         link.bind(&[service.vip].into())?;
-        let change = match self.variant {
-            Variant::Netlink => Change::Netlink(layout::add_requests(service), false),
-            Variant::Ipvsadm => Change::Ipvsadm(ipvsadm::add_argvs(service)),
+        // The virtual service first, then its real servers: if a real server fails, the
+        // service this call made is removed again; if the service itself fails (EEXIST from
+        // an identical VIP:port, say) nothing of ours reached the kernel and nothing is undone.
+        let (first, rest) = match self.variant {
+            Variant::Netlink => {
+                let mut reqs = layout::add_requests(service);
+                let dests = reqs.split_off(1);
+                (Change::Netlink(reqs, false), Change::Netlink(dests, false))
+            }
+            Variant::Ipvsadm => {
+                let mut argvs = ipvsadm::add_argvs(service);
+                let dests = argvs.split_off(1);
+                (Change::Ipvsadm(argvs), Change::Ipvsadm(dests))
+            }
         };
         let prepare = started.elapsed();
         let doing = format!("adding service {}", service.id);
-        let c = match self.commit(service.id, change, &doing) {
-            Ok(c) => c,
+        let mut c = self.commit(service.id, first, &doing)?;
+        match self.commit(service.id, rest, &doing) {
+            Ok(more) => {
+                c.elapsed += more.elapsed;
+                c.calls += more.calls;
+            }
             Err(e) => {
                 self.undo_add(service);
                 return Err(e);
             }
-        };
+        }
         self.programmed.insert(service.id, service.clone());
         Ok(Self::report(
             prepare,
