@@ -4,12 +4,14 @@ use super::*;
 fn limits_follow_the_socket_buffers() {
     // 212992 is Linux's default rmem_default/wmem_default.
     let l = Limits::from_buffers(212_992, 212_992);
-    assert_eq!(l.max_messages, 208);
+    assert_eq!(l.max_messages, 104);
     assert_eq!(l.max_bytes, 212_960);
     // A tiny buffer still allows one request at a time.
     assert_eq!(Limits::from_buffers(10, 10).max_messages, 1);
-    assert_eq!(l.halved().max_messages, 104);
-    assert_eq!(Limits::from_buffers(1024, 100).halved().max_messages, 1);
+    assert_eq!(l.halved().max_messages, 52);
+    assert_eq!(Limits::from_buffers(2048, 100).halved().max_messages, 1);
+    // What the socket asks for: 8 MiB, reported doubled by getsockopt.
+    assert_eq!(Limits::from_buffers(16 << 20, 16 << 20).max_messages, 8192);
 }
 
 #[test]

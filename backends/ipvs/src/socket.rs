@@ -7,8 +7,9 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-/// Buffer size asked for with SO_RCVBUFFORCE / SO_SNDBUFFORCE: 8 MiB lets a batch carry about
-/// 8,000 requests. Without CAP_NET_ADMIN the kernel's rmem_max/wmem_max cap applies instead.
+/// Buffer size asked for with SO_RCVBUFFORCE / SO_SNDBUFFORCE: 8 MiB (the kernel doubles it)
+/// lets a batch carry 8,192 requests. Without CAP_NET_ADMIN the kernel's rmem_max/wmem_max
+/// cap applies instead.
 const WANTED_BUF: libc::c_int = 8 << 20;
 /// How long one `recv` waits before the client looks at its deadline and cancel flag again.
 const POLL: Duration = Duration::from_millis(100);
