@@ -24,6 +24,11 @@ pub struct NetlinkSocket {
 
 impl NetlinkSocket {
     pub fn open() -> io::Result<Self> {
+        Self::open_with_buffers(WANTED_BUF)
+    }
+
+    /// Like `open`, asking for `bytes` of receive and send buffer (tests use small ones).
+    pub fn open_with_buffers(bytes: libc::c_int) -> io::Result<Self> {
         let mut socket = Socket::new(NETLINK_GENERIC)?;
         socket.bind_auto()?;
         socket.connect(&SocketAddr::new(0, 0))?;
@@ -31,8 +36,8 @@ impl NetlinkSocket {
         // Best effort: kernels before 4.3 lack it, and the ACK bound covers the echo anyway.
         let _ = socket.set_cap_ack(true);
         let fd = socket.as_raw_fd();
-        set_buf(fd, libc::SO_RCVBUFFORCE, libc::SO_RCVBUF)?;
-        set_buf(fd, libc::SO_SNDBUFFORCE, libc::SO_SNDBUF)?;
+        set_buf(fd, libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, bytes)?;
+        set_buf(fd, libc::SO_SNDBUFFORCE, libc::SO_SNDBUF, bytes)?;
         set_timeout(fd, POLL)?;
         let limits =
             Limits::from_buffers(get_int(fd, libc::SO_RCVBUF)?, get_int(fd, libc::SO_SNDBUF)?);
@@ -70,12 +75,17 @@ impl Transport for NetlinkSocket {
     }
 }
 
-/// Ask for `WANTED_BUF` with the privileged option, falling back to the capped one.
-fn set_buf(fd: libc::c_int, force: libc::c_int, plain: libc::c_int) -> io::Result<()> {
-    if setsockopt(fd, force, &WANTED_BUF).is_ok() {
+/// Ask for `bytes` with the privileged option, falling back to the capped one.
+fn set_buf(
+    fd: libc::c_int,
+    force: libc::c_int,
+    plain: libc::c_int,
+    bytes: libc::c_int,
+) -> io::Result<()> {
+    if setsockopt(fd, force, &bytes).is_ok() {
         return Ok(());
     }
-    setsockopt(fd, plain, &WANTED_BUF)
+    setsockopt(fd, plain, &bytes)
 }
 
 fn set_timeout(fd: libc::c_int, timeout: Duration) -> io::Result<()> {
