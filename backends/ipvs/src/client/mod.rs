@@ -219,7 +219,17 @@ impl<T: Transport> Client<T> {
         let doing = format!("sending {}", msg.describe());
         self.send(&bytes, &doing)?;
         let mut tracker = AckTracker::new(seq, 1);
-        let data = self.receive(&mut tracker, watch, &doing, wire::decode_ipvs)?;
+        let data = self
+            .receive(&mut tracker, watch, &doing, wire::decode_ipvs)
+            .map_err(|e| match e {
+                // Replies of a dump or query were dropped: its answer is incomplete.
+                IpvsError::AcksLost { .. } => IpvsError::AcksLost {
+                    unacked: 1,
+                    total: 1,
+                    first_unacked: msg.describe(),
+                },
+                other => other,
+            })?;
         match tracker.failures().first() {
             Some((_, errno)) => Err(failure_error(std::slice::from_ref(msg), &[(0, *errno)], 1)),
             None => Ok(data),
