@@ -1,15 +1,44 @@
 //! Resolving the "IPVS" generic netlink family through the controller (CTRL_CMD_GETFAMILY). Pure.
 
 use crate::error::IpvsError;
+use crate::message::IPVS_GENL_NAME;
 use crate::wire::{self, Reply};
-use netlink_packet_core::DecodeError;
-use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
-use netlink_packet_generic::ctrl::GenlCtrl;
-use netlink_packet_generic::GenlMessage;
+use netlink_packet_core::{parse_u16, DecodeError, NlasIterator, ParseableParametrized};
+#[cfg(test)]
+use netlink_packet_generic::ctrl::{nlas::GenlCtrlAttrs, GenlCtrl};
+use netlink_packet_generic::{GenlHeader, GenlMessage};
+
+/// `CTRL_ATTR_FAMILY_ID` (linux/genetlink.h).
+const CTRL_ATTR_FAMILY_ID: u16 = 1;
+
+/// What svclab needs of the controller's CTRL_CMD_NEWFAMILY answer: the id. Parsed leniently
+/// (netlink-packet-generic's `GenlCtrl` refuses attributes it does not know, and newer kernels
+/// keep adding some), every other attribute is skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyReply {
+    pub id: Option<u16>,
+}
+
+impl ParseableParametrized<[u8], GenlHeader> for FamilyReply {
+    fn parse_with_param(buf: &[u8], _header: GenlHeader) -> Result<Self, DecodeError> {
+        for nla in NlasIterator::new(buf) {
+            let nla = nla?;
+            if nla.kind() == CTRL_ATTR_FAMILY_ID {
+                return Ok(Self {
+                    id: Some(parse_u16(nla.value())?),
+                });
+            }
+        }
+        Ok(Self { id: None })
+    }
+}
 
 /// Decode the controller's replies.
-pub fn decode(buf: &[u8], want: &dyn Fn(u32) -> bool) -> Result<Vec<Reply<GenlCtrl>>, DecodeError> {
-    Ok(wire::decode::<GenlMessage<GenlCtrl>>(buf, want)?
+pub fn decode(
+    buf: &[u8],
+    want: &dyn Fn(u32) -> bool,
+) -> Result<Vec<Reply<FamilyReply>>, DecodeError> {
+    Ok(wire::decode::<GenlMessage<FamilyReply>>(buf, want)?
         .into_iter()
         .map(|r| match r {
             Reply::Data { seq, multi, msg } => Reply::Data {
@@ -24,15 +53,19 @@ pub fn decode(buf: &[u8], want: &dyn Fn(u32) -> bool) -> Result<Vec<Reply<GenlCt
         .collect())
 }
 
-/// The family id from the controller's answer: its errno (if it refused) and its data replies.
-/// ENOENT is what a kernel without the family answers (it first tries to load the module
-/// `net-pf-16-proto-16-family-IPVS`, i.e. `ip_vs`, and fails).
-pub fn family_id(errno: Option<i32>, replies: &[GenlCtrl]) -> Result<u16, IpvsError> {
+/// The id of family `name` from the controller's answer: its errno (if it refused) and its
+/// data replies. ENOENT is what a kernel without the family answers (for IPVS it first tries
+/// to load `net-pf-16-proto-16-family-IPVS`, i.e. `ip_vs`, and fails).
+pub fn family_id(
+    name: &str,
+    errno: Option<i32>,
+    replies: &[FamilyReply],
+) -> Result<u16, IpvsError> {
     match errno {
-        Some(libc::ENOENT) => return Err(IpvsError::FamilyMissing),
+        Some(libc::ENOENT) if name == IPVS_GENL_NAME => return Err(IpvsError::FamilyMissing),
         Some(errno) => {
             return Err(IpvsError::Kernel {
-                request: "CTRL_CMD_GETFAMILY IPVS".into(),
+                request: format!("CTRL_CMD_GETFAMILY {name}"),
                 source: std::io::Error::from_raw_os_error(errno),
             })
         }
@@ -40,13 +73,9 @@ pub fn family_id(errno: Option<i32>, replies: &[GenlCtrl]) -> Result<u16, IpvsEr
     }
     replies
         .iter()
-        .flat_map(|r| r.nlas.iter())
-        .find_map(|a| match a {
-            GenlCtrlAttrs::FamilyId(id) => Some(*id),
-            _ => None,
-        })
+        .find_map(|r| r.id)
         .ok_or_else(|| IpvsError::Protocol {
-            doing: "resolving the IPVS generic netlink family".into(),
+            doing: format!("resolving the {name} generic netlink family"),
             detail: "the controller's reply has no CTRL_ATTR_FAMILY_ID".into(),
         })
 }
@@ -114,26 +143,25 @@ mod tests {
     #[test]
     fn new_family_reply_gives_the_id() {
         let replies = decode(&NEW_FAMILY_IPVS, &|_| true).expect("a well-formed controller reply");
-        let data: Vec<GenlCtrl> = replies
+        let data: Vec<FamilyReply> = replies
             .into_iter()
             .filter_map(|r| match r {
                 Reply::Data { seq: 7, msg, .. } => Some(msg),
                 _ => None,
             })
             .collect();
-        assert_eq!(family_id(None, &data).ok(), Some(0x1b));
+        assert_eq!(family_id("IPVS", None, &data).ok(), Some(0x1b));
     }
 
     #[test]
     fn missing_family_is_typed() {
-        assert!(family_id(Some(libc::ENOENT), &[]).is_err_and(|e| e.is_family_missing()));
-        assert!(matches!(
-            family_id(Some(libc::EPERM), &[]),
-            Err(IpvsError::Kernel { .. })
-        ));
-        assert!(matches!(
-            family_id(None, &[]),
-            Err(IpvsError::Protocol { .. })
-        ));
+        let missing = family_id("IPVS", Some(libc::ENOENT), &[]);
+        assert!(missing.is_err_and(|e| e.is_family_missing()));
+        let other = family_id("nope", Some(libc::ENOENT), &[]);
+        assert!(matches!(other, Err(IpvsError::Kernel { .. })));
+        let denied = family_id("IPVS", Some(libc::EPERM), &[]);
+        assert!(matches!(denied, Err(IpvsError::Kernel { .. })));
+        let empty = family_id("IPVS", None, &[]);
+        assert!(matches!(empty, Err(IpvsError::Protocol { .. })));
     }
 }

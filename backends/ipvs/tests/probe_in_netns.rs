@@ -111,6 +111,19 @@ fn client_says_the_kernel_lacks_ipvs() {
     }
 }
 
+/// The success path of family resolution, on real kernel bytes: the controller always knows
+/// itself ("nlctrl", GENL_ID_CTRL = 16), and its reply carries the full attribute set
+/// (version, hdrsize, maxattr, ops, multicast groups, ...) an IPVS reply would.
+#[test]
+fn resolves_a_family_the_kernel_has() {
+    let id = in_new_netns(|| {
+        let socket = NetlinkSocket::open().expect("a generic netlink socket opens in any netns");
+        let watch = Watch::new(std::time::Duration::from_secs(10), &CancelFlag::new());
+        Client::new(socket).resolve_family("nlctrl", &watch)
+    });
+    assert_eq!(id.expect("nlctrl resolves"), 16);
+}
+
 /// The backend in a sandbox namespace. Its constructor's host-namespace guard
 /// (`svclab_backend::ensure_not_host_netns`) reads /proc/1/ns/net; where the machine hides
 /// that link (this development host does: EACCES even for root) no backend can be built,

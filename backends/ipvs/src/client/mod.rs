@@ -93,16 +93,21 @@ impl<T: Transport> Client<T> {
         if let Some(id) = self.family {
             return Ok(id);
         }
-        let seq = self.take_seqs(1);
-        let mut bytes = Vec::new();
-        wire::encode_get_family(&mut bytes, crate::message::IPVS_GENL_NAME, seq);
-        let doing = "resolving the IPVS generic netlink family";
-        self.send(&bytes, doing)?;
-        let mut tracker = AckTracker::new(seq, 1);
-        let replies = self.receive(&mut tracker, watch, doing, family::decode)?;
-        let id = family::family_id(tracker.failures().first().map(|f| f.1), &replies)?;
+        let id = self.resolve_family(crate::message::IPVS_GENL_NAME, watch)?;
         self.family = Some(id);
         Ok(id)
+    }
+
+    /// Any generic netlink family's id (tests resolve "nlctrl" on kernels without IPVS).
+    pub fn resolve_family(&mut self, name: &str, watch: &Watch) -> Result<u16, IpvsError> {
+        let seq = self.take_seqs(1);
+        let mut bytes = Vec::new();
+        wire::encode_get_family(&mut bytes, name, seq);
+        let doing = format!("resolving the {name} generic netlink family");
+        self.send(&bytes, &doing)?;
+        let mut tracker = AckTracker::new(seq, 1);
+        let replies = self.receive(&mut tracker, watch, &doing, family::decode)?;
+        family::family_id(name, tracker.failures().first().map(|f| f.1), &replies)
     }
 
     /// One request, returning once the kernel ACKed it (kube-proxy's way of doing everything).
