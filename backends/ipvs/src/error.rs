@@ -144,3 +144,67 @@ impl From<IpvsError> for BackendError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(cmd: IpvsCmd, errno: i32) -> IpvsError {
+        IpvsError::from_errno(cmd, errno, "REQ".into(), "mh")
+    }
+
+    #[test]
+    fn errno_depends_on_the_command() {
+        assert!(matches!(
+            typed(IpvsCmd::NewService, libc::EEXIST),
+            IpvsError::DuplicateService { .. }
+        ));
+        assert!(matches!(
+            typed(IpvsCmd::NewDest, libc::EEXIST),
+            IpvsError::DuplicateDest { .. }
+        ));
+        assert!(matches!(
+            typed(IpvsCmd::DelDest, libc::ESRCH),
+            IpvsError::NoSuchService { .. }
+        ));
+        assert!(matches!(
+            typed(IpvsCmd::NewService, libc::ENOENT),
+            IpvsError::SchedulerMissing { .. }
+        ));
+        assert!(matches!(
+            typed(IpvsCmd::DelDest, libc::ENOENT),
+            IpvsError::NoSuchDest { .. }
+        ));
+        // ENOENT elsewhere, and anything unexpected, keep the errno.
+        assert!(matches!(
+            typed(IpvsCmd::Flush, libc::ENOENT),
+            IpvsError::Kernel { .. }
+        ));
+        let e = typed(IpvsCmd::NewService, libc::EINVAL);
+        assert!(e.to_string().starts_with("kernel refused REQ: "), "{e}");
+    }
+
+    #[test]
+    fn maps_onto_backend_errors() {
+        let sched = BackendError::from(typed(IpvsCmd::NewService, libc::ENOENT));
+        assert!(
+            matches!(&sched, BackendError::KernelFeatureMissing { fix, .. } if fix.starts_with("modprobe ip_vs_mh")),
+            "{sched:?}"
+        );
+        let missing = BackendError::from(IpvsError::FamilyMissing);
+        assert_eq!(
+            missing.to_string(),
+            "the kernel lacks IPVS (CONFIG_IP_VS): run in the lab VM with `svclab vm`"
+        );
+        let batch = IpvsError::Batch {
+            failed: 2,
+            total: 9,
+            first: Box::new(typed(IpvsCmd::NewService, libc::EEXIST)),
+            others: vec!["B".into()],
+        };
+        assert_eq!(
+            BackendError::from(batch).to_string(),
+            "2 of 9 requests failed; first: REQ: the virtual service already exists (EEXIST); 1 more: B"
+        );
+    }
+}
