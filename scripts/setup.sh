@@ -10,7 +10,9 @@ set -euo pipefail
 #   util-linux - `setpriv`, used by tests to check the non-root error path
 #   procps    - `ps`/`pgrep` for tests that check no process is left behind
 #   clang, llvm, libbpf-dev, linux-libc-dev - compile backends/ebpf/bpf/*.bpf.c (build.rs)
-PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev)
+#   ipvsadm   - the ipvsadm backend (one process per rule, ipvsadm -R)
+#   kmod      - modprobe/depmod for IPVS modules (in the lab VM)
+PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev ipvsadm kmod)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -3,12 +3,14 @@
 use svclab_backend::{BackendConfig, BackendError, ServiceBackend};
 use svclab_ebpf::{EbpfBackend, MapCapacity};
 use svclab_iptables::{IptablesBackend, Variant};
+use svclab_ipvs::IpvsBackend;
 
 const EBPF: &str = "ebpf";
 
 /// Every registered backend name, in the order runs use them.
 pub fn names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Variant::ALL.iter().map(|v| v.name()).collect();
+    names.extend(svclab_ipvs::Variant::ALL.iter().map(|v| v.name()));
     names.push(EBPF);
     names
 }
@@ -20,13 +22,24 @@ pub fn describe(name: &str) -> Option<&'static str> {
             "Cilium-shaped BPF hash maps, cgroup/connect4 load balancer (aya), batched map updates",
         );
     }
-    Variant::from_name(name).map(Variant::describe)
+    match svclab_ipvs::Variant::from_name(name) {
+        Some(svclab_ipvs::Variant::Netlink) => Some(
+            "IPVS over svclab's generic netlink client: kube-proxy layout (rr, masquerade), batched full sync",
+        ),
+        Some(svclab_ipvs::Variant::Ipvsadm) => {
+            Some("IPVS through one ipvsadm process per rule, ipvsadm -R for a full sync (the source document's method)")
+        }
+        None => Variant::from_name(name).map(Variant::describe),
+    }
 }
 
 /// Create a backend in the calling thread's network namespace (a sandbox's).
 pub fn create(name: &str, config: BackendConfig) -> Result<Box<dyn ServiceBackend>, BackendError> {
     if let Some(variant) = Variant::from_name(name) {
         return Ok(Box::new(IptablesBackend::new(variant, config)?));
+    }
+    if let Some(variant) = svclab_ipvs::Variant::from_name(name) {
+        return Ok(Box::new(IpvsBackend::new(variant, config)?));
     }
     if name == EBPF {
         // Room for two full sets: a replacing sync writes the new entries before deleting the old.

@@ -1,0 +1,124 @@
+//! The two ways the backends hand rules to the kernel, each timed around the kernel-facing
+//! calls only: netlink requests through the client, or `ipvsadm` processes.
+
+use crate::client::{Client, Watch};
+use crate::error::IpvsError;
+use crate::ipvsadm;
+use crate::message::IpvsMessage;
+use crate::socket::NetlinkSocket;
+use crate::tool;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use svclab_backend::{BackendConfig, BackendError};
+
+/// How long the commit took and how many kernel-facing calls it made.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Commit {
+    pub elapsed: Duration,
+    pub calls: u32,
+}
+
+pub fn watch(config: &BackendConfig) -> Watch {
+    Watch::new(config.step_timeout, &config.cancel)
+}
+
+/// Send `reqs`: batched (full sync) or one request + ACK each (incremental, like kube-proxy).
+/// The family is resolved before the clock starts.
+pub fn netlink(
+    client: &mut Client<NetlinkSocket>,
+    config: &BackendConfig,
+    reqs: &[IpvsMessage],
+    batched: bool,
+) -> Result<Commit, IpvsError> {
+    let watch = watch(config);
+    client.family(&watch)?;
+    let started = Instant::now();
+    let calls = if batched {
+        client.send_batch(reqs, &watch)?.sends
+    } else {
+        for req in reqs {
+            client.request(req.clone(), &watch)?;
+        }
+        reqs.len() as u32
+    };
+    Ok(Commit {
+        elapsed: started.elapsed(),
+        calls,
+    })
+}
+
+pub fn ipvsadm_path() -> Result<PathBuf, BackendError> {
+    tool::find_program("ipvsadm").ok_or_else(|| BackendError::ToolMissing {
+        tool: "ipvsadm".into(),
+        fix: tool::install_fix("ipvsadm"),
+    })
+}
+
+/// One `ipvsadm` process per argv, timing only the processes.
+pub fn ipvsadm_each(
+    config: &BackendConfig,
+    argvs: &[Vec<String>],
+    doing: &str,
+) -> Result<Commit, BackendError> {
+    let path = ipvsadm_path()?;
+    let deadline = Instant::now() + config.step_timeout;
+    let mut commit = Commit::default();
+    for argv in argvs {
+        let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+        commit.elapsed += tool::run(&path, &args, None, deadline, &config.cancel, doing)?.elapsed;
+        commit.calls += 1;
+    }
+    Ok(commit)
+}
+
+/// A full sync the document's way: `ipvsadm -C`, then `ipvsadm -R` reading every rule.
+pub fn ipvsadm_restore(
+    config: &BackendConfig,
+    text: &str,
+    doing: &str,
+) -> Result<Commit, BackendError> {
+    let path = ipvsadm_path()?;
+    let deadline = Instant::now() + config.step_timeout;
+    let clear = tool::run(&path, &["-C"], None, deadline, &config.cancel, doing)?;
+    let restore = tool::run(
+        &path,
+        &["-R"],
+        Some(text.as_bytes()),
+        deadline,
+        &config.cancel,
+        doing,
+    )?;
+    Ok(Commit {
+        elapsed: clear.elapsed + restore.elapsed,
+        calls: 2,
+    })
+}
+
+/// `(virtual services, real servers)` from `ipvsadm -Sn`.
+pub fn ipvsadm_count(config: &BackendConfig) -> Result<(u64, u64), BackendError> {
+    let path = ipvsadm_path()?;
+    let deadline = Instant::now() + config.step_timeout;
+    let run = tool::run(
+        &path,
+        &["-Sn"],
+        None,
+        deadline,
+        &config.cancel,
+        "listing IPVS rules",
+    )?;
+    Ok(ipvsadm::count_save(&run.stdout))
+}
+
+/// `(virtual services, real servers)` from the netlink dumps.
+pub fn netlink_count(
+    client: &mut Client<NetlinkSocket>,
+    config: &BackendConfig,
+) -> Result<(u64, u64), IpvsError> {
+    let watch = watch(config);
+    let services = client.services(&watch)?;
+    let mut dests = 0;
+    for svc in &services {
+        dests += client.dests(svc, &watch)?.len() as u64;
+    }
+    Ok((services.len() as u64, dests))
+}

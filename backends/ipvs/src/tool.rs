@@ -1,0 +1,244 @@
+//! Running `ipvsadm` and `ip`: one child process, input on stdin, a deadline, and cancellation.
+//! The only place this crate starts processes. Same design as the iptables crate's runner
+//! (backends may not depend on each other); moving it into svclab-backend is noted as open.
+
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+use svclab_backend::{BackendError, CancelFlag};
+
+/// How often the watchdog looks at the cancel flag while a tool runs.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
+/// What a finished tool left behind.
+#[derive(Debug)]
+pub struct ToolRun {
+    pub stdout: String,
+    /// Spawn to exit: the time the kernel work (and the process it needs) took.
+    pub elapsed: Duration,
+}
+
+/// What to install for a missing program.
+pub fn install_fix(tool: &str) -> String {
+    let package = if tool.ends_with("ipvsadm") {
+        "ipvsadm"
+    } else {
+        "iproute2"
+    };
+    format!("install the Debian package {package} (scripts/setup.sh does)")
+}
+
+/// Find a program on PATH (plus the sbin folders, which a non-login root shell may lack).
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Run `program args` with `input` on stdin; fail on a non-zero exit, past `deadline`, or when
+/// `cancel` is set (the child is killed in both cases).
+pub fn run(
+    program: &Path,
+    args: &[&str],
+    input: Option<&[u8]>,
+    deadline: Instant,
+    cancel: &CancelFlag,
+    doing: &str,
+) -> Result<ToolRun, BackendError> {
+    let tool = program.display().to_string();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let (pid_tx, pid_rx) = mpsc::channel::<i32>();
+    // The watchdog is started before the clock so its start-up is not timed.
+    let watchdog = {
+        let cancel = cancel.clone();
+        thread::spawn(move || watch(pid_rx, done_rx, deadline, &cancel))
+    };
+
+    let started = Instant::now();
+    let spawned = Command::new(program)
+        .args(args)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(source) => {
+            drop(pid_tx);
+            let _ = watchdog.join();
+            return Err(if source.kind() == ErrorKind::NotFound {
+                BackendError::ToolMissing {
+                    fix: install_fix(&tool),
+                    tool,
+                }
+            } else {
+                BackendError::Io {
+                    doing: format!("starting {tool} while {doing}"),
+                    source,
+                }
+            });
+        }
+    };
+    let _ = pid_tx.send(child.id() as i32);
+
+    let output = thread::scope(|scope| {
+        if let (Some(data), Some(mut stdin)) = (input, child.stdin.take()) {
+            // A separate writer: large inputs exceed the pipe buffer while the child also writes.
+            scope.spawn(move || {
+                // A write error means the child exited early; its status says why.
+                let _ = stdin.write_all(data);
+            });
+        }
+        child.wait_with_output()
+    });
+    let elapsed = started.elapsed();
+    let _ = done_tx.send(());
+    let verdict = watchdog.join().unwrap_or(Verdict::Finished);
+
+    let output = output.map_err(|source| BackendError::Io {
+        doing: format!("waiting for {tool} while {doing}"),
+        source,
+    })?;
+    match verdict {
+        Verdict::TimedOut => {
+            return Err(BackendError::Timeout {
+                doing: format!("{tool} while {doing}"),
+                after: deadline.saturating_duration_since(started),
+            })
+        }
+        Verdict::Cancelled => {
+            return Err(BackendError::Cancelled {
+                doing: format!("{tool} while {doing}"),
+            })
+        }
+        Verdict::Finished => {}
+    }
+    if !output.status.success() {
+        return Err(BackendError::ToolFailed {
+            tool,
+            doing: doing.to_string(),
+            status: output.status.to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
+    }
+    Ok(ToolRun {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        elapsed,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Finished,
+    TimedOut,
+    Cancelled,
+}
+
+/// Kill the child once the deadline passes or the lab cancels; return why it ended.
+fn watch(
+    pid_rx: mpsc::Receiver<i32>,
+    done_rx: mpsc::Receiver<()>,
+    deadline: Instant,
+    cancel: &CancelFlag,
+) -> Verdict {
+    let Ok(pid) = pid_rx.recv() else {
+        return Verdict::Finished;
+    };
+    loop {
+        let now = Instant::now();
+        let verdict = if cancel.is_cancelled() {
+            Verdict::Cancelled
+        } else if now >= deadline {
+            Verdict::TimedOut
+        } else {
+            let wait = CANCEL_POLL.min(deadline - now);
+            match done_rx.recv_timeout(wait) {
+                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return Verdict::Finished,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            }
+        };
+        // The child has not been reaped (the waiter signals `done` right after reaping), so the
+        // pid is still ours; the gap between reaping and that signal is microseconds.
+        // SAFETY: kill(2) takes plain integers and has no memory effects.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
+        let _ = done_rx.recv();
+        return verdict;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(30)
+    }
+
+    #[test]
+    fn passes_stdin_and_collects_stdout() {
+        let cat = find_program("cat").expect("cat on PATH");
+        let run = run(
+            &cat,
+            &[],
+            Some(b"hello"),
+            far(),
+            &CancelFlag::new(),
+            "testing",
+        )
+        .expect("cat runs");
+        assert_eq!(run.stdout, "hello");
+    }
+
+    #[test]
+    fn failure_carries_stderr_and_deadline_kills() {
+        let sh = find_program("sh").expect("sh on PATH");
+        let err = run(
+            &sh,
+            &["-c", "echo boom >&2; exit 3"],
+            None,
+            far(),
+            &CancelFlag::new(),
+            "testing",
+        )
+        .expect_err("exit 3 fails");
+        assert!(err.to_string().contains("boom"), "{err}");
+        // `sleep` itself, not under sh: a grandchild would hold the output pipes open.
+        let sleep = find_program("sleep").expect("sleep on PATH");
+        let soon = Instant::now() + Duration::from_millis(200);
+        let err =
+            run(&sleep, &["30"], None, soon, &CancelFlag::new(), "testing").expect_err("times out");
+        assert!(err.is_timeout(), "{err}");
+    }
+
+    #[test]
+    fn missing_program_names_the_package() {
+        let err = run(
+            Path::new("/nonexistent/ipvsadm"),
+            &[],
+            None,
+            far(),
+            &CancelFlag::new(),
+            "testing",
+        )
+        .expect_err("missing");
+        assert!(err.to_string().contains("package ipvsadm"), "{err}");
+    }
+}
