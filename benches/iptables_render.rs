@@ -2,7 +2,6 @@
 //! Services costs before iptables-restore starts, and reading 160,000 rules back.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use rayon::prelude::*;
 use std::hint::black_box;
 use svclab::synth;
 use svclab_iptables::{render, save_count, Layout};
@@ -13,8 +12,8 @@ fn render_full_restore(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("full_restore_20000_services (hash names + render)", |b| {
         b.iter(|| {
-            // As the backend's full sync does it: names hashed in parallel, then one render.
-            let layouts: Vec<Layout> = set.services.par_iter().map(Layout::new).collect();
+            // As the backend's full sync does it: names hashed, then one render.
+            let layouts: Vec<Layout> = set.services.iter().map(Layout::new).collect();
             black_box(render::full_restore(&layouts))
         })
     });

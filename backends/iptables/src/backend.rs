@@ -6,7 +6,6 @@ use crate::rule_args::{as_delete, split_rule};
 use crate::save_count::count_nat;
 use crate::tool::{self, ToolRun};
 use crate::variant::Variant;
-use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -261,8 +260,7 @@ impl ServiceBackend for IptablesBackend {
         if let Some(dup) = services.iter().find(|s| !ids.insert(s.id)) {
             return Err(BackendError::DuplicateService { id: dup.id });
         }
-        // Hashing chain names is most of the userspace work and independent per Service.
-        let layouts: Vec<Layout> = services.par_iter().map(Layout::new).collect();
+        let layouts: Vec<Layout> = services.iter().map(Layout::new).collect();
         let text = render::full_restore(&layouts);
         let prepare = started.elapsed();
         let doing = format!("full sync of {} services", services.len());

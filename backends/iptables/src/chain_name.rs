@@ -1,27 +1,56 @@
 //! kube-proxy's chain names: `KUBE-SVC-` / `KUBE-SEP-` + the first 16 characters of the base32
 //! (standard alphabet) encoding of a SHA-256 over the service port name, protocol and endpoint.
 
+use crate::text::push_endpoint;
 use data_encoding::BASE32;
 use sha2::{Digest, Sha256};
 use svclab_backend::{Endpoint, Service};
 
-fn hash16(input: &str) -> String {
-    let digest = Sha256::digest(input.as_bytes());
-    let mut encoded = BASE32.encode(&digest);
-    encoded.truncate(16);
-    encoded
+/// `prefix` + the first 16 base32 characters of SHA-256 over `parts` concatenated. 16 base32
+/// characters are exactly the first 10 bytes of the digest (5 bytes make 8 characters), so only
+/// those are encoded: this runs 60,000 times in a 20,000-Service full sync.
+fn hashed_name(prefix: &str, parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let mut name = String::with_capacity(prefix.len() + 16);
+    name.push_str(prefix);
+    name.push_str(&BASE32.encode(&digest[..10]));
+    name
 }
 
 /// `servicePortChainName`: the Service's load-balancing chain.
 pub fn service_chain(svc: &Service) -> String {
-    let input = format!("{}{}", svc.port_name_string(), svc.protocol.as_str());
-    format!("KUBE-SVC-{}", hash16(&input))
+    service_chain_named(&svc.port_name_string(), svc)
 }
 
 /// `servicePortEndpointChainName`: one endpoint's DNAT chain.
 pub fn endpoint_chain(svc: &Service, ep: &Endpoint) -> String {
-    let input = format!("{}{}{}", svc.port_name_string(), svc.protocol.as_str(), ep);
-    format!("KUBE-SEP-{}", hash16(&input))
+    endpoint_chain_named(&svc.port_name_string(), svc, ep)
+}
+
+/// [`service_chain`] with the port name string already computed.
+pub(crate) fn service_chain_named(port_name: &str, svc: &Service) -> String {
+    hashed_name(
+        "KUBE-SVC-",
+        &[port_name.as_bytes(), svc.protocol.as_str().as_bytes()],
+    )
+}
+
+/// [`endpoint_chain`] with the port name string already computed.
+pub(crate) fn endpoint_chain_named(port_name: &str, svc: &Service, ep: &Endpoint) -> String {
+    let mut endpoint = String::with_capacity(21);
+    push_endpoint(&mut endpoint, ep);
+    hashed_name(
+        "KUBE-SEP-",
+        &[
+            port_name.as_bytes(),
+            svc.protocol.as_str().as_bytes(),
+            endpoint.as_bytes(),
+        ],
+    )
 }
 
 #[cfg(test)]

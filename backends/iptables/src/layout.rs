@@ -1,7 +1,7 @@
 //! A Service with its kube-proxy names computed once, as kube-proxy caches them in its service
 //! map: hashing chain names is the costliest part of rendering, and partial syncs reuse them.
 
-use crate::chain_name::{endpoint_chain, service_chain};
+use crate::chain_name::{endpoint_chain_named, service_chain_named};
 use svclab_backend::Service;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,15 +17,16 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(service: &Service) -> Self {
+        let name = service.port_name_string();
         Self {
-            name: service.port_name_string(),
-            svc_chain: service_chain(service),
+            svc_chain: service_chain_named(&name, service),
             sep_chains: service
                 .endpoints
                 .iter()
-                .map(|ep| endpoint_chain(service, ep))
+                .map(|ep| endpoint_chain_named(&name, service, ep))
                 .collect(),
             service: service.clone(),
+            name,
         }
     }
 

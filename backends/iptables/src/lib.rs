@@ -10,6 +10,7 @@ mod layout;
 pub mod render;
 mod rule_args;
 pub mod save_count;
+mod text;
 mod tool;
 mod variant;
 

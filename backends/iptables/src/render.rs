@@ -7,7 +7,7 @@
 //! front of every full sync.
 
 use crate::layout::Layout;
-use std::net::Ipv4Addr;
+use crate::text::{push_endpoint, push_ip, push_num};
 
 /// kube-proxy's `--cluster-cidr`: traffic to a VIP from outside it is masqueraded.
 pub const CLUSTER_CIDR: &str = "10.244.0.0/16";
@@ -130,22 +130,6 @@ fn push_chain_line(out: &mut String, chain: &str, policy: &str) {
     out.push_str(" [0:0]\n");
 }
 
-fn push_num(out: &mut String, n: impl itoa::Integer) {
-    out.push_str(itoa::Buffer::new().format(n));
-}
-
-/// Dotted quad without going through `fmt` (160,000 rules make `Display` noticeable).
-fn push_ip(out: &mut String, ip: Ipv4Addr) {
-    let [a, b, c, d] = ip.octets();
-    push_num(out, a);
-    out.push('.');
-    push_num(out, b);
-    out.push('.');
-    push_num(out, c);
-    out.push('.');
-    push_num(out, d);
-}
-
 fn write_fixed_chain_lines(out: &mut String) {
     for chain in FIXED_CHAINS {
         push_chain_line(out, chain, "-");
@@ -232,9 +216,7 @@ fn write_service_rules(out: &mut String, layout: &Layout) {
         out.push_str(" -m comment --comment \"");
         out.push_str(&layout.name);
         out.push_str(" -> ");
-        push_ip(out, ep.addr);
-        out.push(':');
-        push_num(out, ep.port);
+        push_endpoint(out, ep);
         out.push('"');
         if i + 1 < n {
             out.push_str(" -m statistic --mode random --probability ");
@@ -260,9 +242,7 @@ fn write_service_rules(out: &mut String, layout: &Layout) {
         out.push_str(" -p ");
         out.push_str(proto);
         out.push_str(" -j DNAT --to-destination ");
-        push_ip(out, ep.addr);
-        out.push(':');
-        push_num(out, ep.port);
+        push_endpoint(out, ep);
         out.push('\n');
     }
 }
@@ -271,6 +251,7 @@ fn write_service_rules(out: &mut String, layout: &Layout) {
 mod tests {
     use super::*;
     use crate::chain_name::service_chain;
+    use std::net::Ipv4Addr;
     use svclab_backend::{Endpoint, Protocol, Service, ServiceId};
 
     fn layout(id: u32, endpoints: usize) -> Layout {
