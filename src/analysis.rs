@@ -21,6 +21,10 @@ pub struct PointRow {
     /// `Some(true)` when every object check of this point matched.
     pub objects_ok: Option<bool>,
     pub rules: Option<u64>,
+    /// `Some(true)` when every data-path probe of this point passed.
+    pub probes_ok: Option<bool>,
+    /// Connect + first byte through VIPs, ns.
+    pub vip_latency: Option<Summary>,
 }
 
 pub fn commit_summary(m: &Measurement) -> Cell {
@@ -51,6 +55,8 @@ pub fn point_rows(records: &[Record]) -> Vec<PointRow> {
                     ops: BTreeMap::new(),
                     objects_ok: None,
                     rules: None,
+                    probes_ok: None,
+                    vip_latency: None,
                 });
                 rows.len() - 1
             }
@@ -66,6 +72,16 @@ pub fn point_rows(records: &[Record]) -> Vec<PointRow> {
             Record::ObjectCheck(c) => {
                 updates.push((row_for(&c.backend, c.services), Update::Check(c.clone())))
             }
+            Record::Probe(p) => {
+                updates.push((row_for(&p.backend, p.services), Update::Probe(p.ok)))
+            }
+            Record::ConnectLatency(l) if l.via == "vip" => {
+                let samples: Vec<f64> = l.samples_ns.iter().map(|&n| n as f64).collect();
+                updates.push((
+                    row_for(&l.backend, l.services),
+                    Update::Latency(summarize(&samples)),
+                ))
+            }
             _ => {}
         }
     }
@@ -79,6 +95,8 @@ pub fn point_rows(records: &[Record]) -> Vec<PointRow> {
                 row.objects_ok = Some(row.objects_ok.unwrap_or(true) && c.matches);
                 row.rules = c.kernel.get("rules").or(row.rules);
             }
+            Update::Probe(ok) => row.probes_ok = Some(row.probes_ok.unwrap_or(true) && ok),
+            Update::Latency(summary) => row.vip_latency = summary,
         }
     }
     rows
@@ -87,6 +105,8 @@ pub fn point_rows(records: &[Record]) -> Vec<PointRow> {
 enum Update {
     Op(Op, Cell),
     Check(ObjectCheck),
+    Probe(bool),
+    Latency(Option<Summary>),
 }
 
 pub fn cumulative_runs(records: &[Record]) -> Vec<&Cumulative> {

@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod datapath;
 pub mod environment;
 pub mod privilege;
 pub mod progress;

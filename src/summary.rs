@@ -1,7 +1,7 @@
 //! The plain table printed at the end of `svclab run`.
 
 use crate::analysis::{cumulative_runs, format_ns, point_rows, Cell};
-use crate::results::{Op, Outcome, Record};
+use crate::results::{Disruption, Op, Outcome, Record};
 use std::fmt::Write as _;
 
 const OPS: [Op; 5] = [
@@ -12,21 +12,41 @@ const OPS: [Op; 5] = [
     Op::UpdateEndpoints,
 ];
 
+const HEADER: [&str; 11] = [
+    "backend",
+    "services",
+    "initial sync",
+    "full sync",
+    "add-1 median / p99",
+    "remove-1 median / p99",
+    "update median / p99",
+    "rules",
+    "objects",
+    "data path",
+    "conn (VIP)",
+];
+
+fn table_line(cells: &[String]) -> String {
+    let widths = [16, 8, 12, 12, 22, 22, 22, 8, 8, 9, 10];
+    let mut line = format!("{:<w$}", cells[0], w = widths[0]);
+    for (cell, w) in cells.iter().zip(widths).skip(1) {
+        line.push_str(&format!(" {cell:>w$}"));
+    }
+    line
+}
+
+fn verdict(ok: Option<bool>, bad: &str) -> String {
+    match ok {
+        Some(true) => "ok".into(),
+        Some(false) => bad.into(),
+        None => "-".into(),
+    }
+}
+
 pub fn render(records: &[Record]) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<16} {:>8} {:>12} {:>12} {:>22} {:>22} {:>22} {:>8} {:>8}",
-        "backend",
-        "services",
-        "initial sync",
-        "full sync",
-        "add-1 median / p99",
-        "remove-1 median / p99",
-        "update median / p99",
-        "rules",
-        "objects"
-    );
+    let header: Vec<String> = HEADER.iter().map(|h| h.to_string()).collect();
+    let _ = writeln!(out, "{}", table_line(&header));
     for row in point_rows(records) {
         let cell = |op: Op, with_p99: bool| match row.ops.get(&op) {
             Some(Cell::Measured(s)) if with_p99 => {
@@ -36,23 +56,38 @@ pub fn render(records: &[Record]) -> String {
             Some(Cell::Missing(why)) => short(why),
             None => "-".into(),
         };
-        let _ = writeln!(
-            out,
-            "{:<16} {:>8} {:>12} {:>12} {:>22} {:>22} {:>22} {:>8} {:>8}",
-            row.backend,
-            row.services,
+        let cells = [
+            row.backend.clone(),
+            row.services.to_string(),
             cell(OPS[0], false),
             cell(OPS[1], false),
             cell(OPS[2], true),
             cell(OPS[3], true),
             cell(OPS[4], true),
             row.rules.map_or("-".into(), |r| r.to_string()),
-            match row.objects_ok {
-                Some(true) => "ok",
-                Some(false) => "MISMATCH",
-                None => "-",
-            }
-        );
+            verdict(row.objects_ok, "MISMATCH"),
+            verdict(row.probes_ok, "WRONG"),
+            row.vip_latency.map_or("-".into(), |s| format_ns(s.median)),
+        ];
+        let _ = writeln!(out, "{}", table_line(&cells));
+    }
+    let disruptions: Vec<&Disruption> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Disruption(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    if !disruptions.is_empty() {
+        let _ = writeln!(out, "\ndisruption (connections to a stable Service during full syncs and endpoint updates):");
+        for d in disruptions {
+            let _ = writeln!(
+                out,
+                "{:<16} {:>8} services: {} syncs, {} updates; {} new connections, {} failed; {}/{} long-lived broken; worst {}",
+                d.backend, d.services, d.syncs, d.updates, d.attempts, d.failed, d.broken, d.long_lived,
+                format_ns(d.worst_ns as f64)
+            );
+        }
     }
     let cumulative = cumulative_runs(records);
     if !cumulative.is_empty() {

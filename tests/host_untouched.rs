@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -51,10 +50,10 @@ fn a_run_leaves_the_host_namespace_byte_identical() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("svclab starts");
-    // Watch which namespaces the run's threads use while it runs.
-    let mut seen = BTreeSet::new();
+    // Watch which namespaces and processes the run uses while it runs.
+    let mut seen = common::Footprint::default();
     let status = loop {
-        seen.extend(common::netns_of(child.id()));
+        seen.sample(child.id());
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
@@ -63,15 +62,20 @@ fn a_run_leaves_the_host_namespace_byte_identical() {
     let stderr = std::io::read_to_string(child.stderr.take().expect("stderr")).unwrap_or_default();
     assert!(status.success(), "run failed: {stderr}");
     assert_eq!(host_firewall(), before, "the host's firewall changed");
-    let host = std::fs::read_link("/proc/self/ns/net")
-        .expect("own netns")
-        .display()
-        .to_string();
-    assert!(seen.len() > 1, "never saw a sandbox namespace: {seen:?}");
-    let live = common::live_netns();
-    let leaked: Vec<&String> = seen
-        .iter()
-        .filter(|ns| **ns != host && live.contains(*ns))
-        .collect();
-    assert!(leaked.is_empty(), "namespaces left behind: {leaked:?}");
+    assert!(
+        seen.netns.len() > 1,
+        "never saw a sandbox namespace: {seen:?}"
+    );
+    assert!(
+        !seen.processes.is_empty(),
+        "never saw a helper process: {seen:?}"
+    );
+    // Anonymous namespaces live exactly as long as a task or a mount holds them: no process the
+    // run started may survive it, and none of its namespaces may be mounted.
+    assert_eq!(seen.survivors(), Vec::<u32>::new(), "processes left behind");
+    assert_eq!(
+        seen.mounted_netns(),
+        Vec::<String>::new(),
+        "namespaces left mounted"
+    );
 }

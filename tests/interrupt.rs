@@ -5,7 +5,6 @@ mod common;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -34,9 +33,9 @@ fn ctrl_c_mid_run_leaves_no_namespace_and_keeps_results() {
 
     // Wait until it has measured something and is busy in a sandbox at a larger scale point.
     let started = Instant::now();
-    let mut seen = BTreeSet::new();
+    let mut seen = common::Footprint::default();
     loop {
-        seen.extend(common::netns_of(pid));
+        seen.sample(pid);
         let lines = common::results_lines(&results);
         let measured = lines
             .iter()
@@ -51,7 +50,7 @@ fn ctrl_c_mid_run_leaves_no_namespace_and_keeps_results() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    seen.extend(common::netns_of(pid));
+    seen.sample(pid);
     kill(Pid::from_raw(pid as i32), Signal::SIGINT).expect("send SIGINT");
 
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -85,18 +84,20 @@ fn ctrl_c_mid_run_leaves_no_namespace_and_keeps_results() {
     );
 
     // Every namespace the run used (besides the one it started in) is gone.
-    let host = std::fs::read_link("/proc/self/ns/net")
-        .expect("own netns")
-        .display()
-        .to_string();
-    let live = common::live_netns();
-    let leaked: Vec<&String> = seen
-        .iter()
-        .filter(|ns| **ns != host && live.contains(*ns))
-        .collect();
     assert!(
-        seen.len() > 1,
-        "the test never saw a sandbox namespace: {seen:?}"
+        seen.netns.len() > 1,
+        "never saw a sandbox namespace: {seen:?}"
     );
-    assert!(leaked.is_empty(), "namespaces left behind: {leaked:?}");
+    assert!(
+        !seen.processes.is_empty(),
+        "never saw a helper process: {seen:?}"
+    );
+    // Anonymous namespaces live exactly as long as a task or a mount holds them: no process the
+    // run started may survive it, and none of its namespaces may be mounted.
+    assert_eq!(seen.survivors(), Vec::<u32>::new(), "processes left behind");
+    assert_eq!(
+        seen.mounted_netns(),
+        Vec::<String>::new(),
+        "namespaces left mounted"
+    );
 }

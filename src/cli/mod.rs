@@ -2,6 +2,7 @@
 
 mod doctor;
 mod list;
+mod probe_client;
 mod run;
 mod scenarios;
 
@@ -33,6 +34,9 @@ enum Command {
     Doctor,
     /// List the backends and the scenarios.
     List,
+    /// The data path's client process (started by the lab).
+    #[command(hide = true)]
+    ProbeClient(probe_client::ProbeClientArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -55,6 +59,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Doctor => doctor::run(),
         Command::List => list::run(),
+        Command::ProbeClient(args) => probe_client::run(args),
     }
 }
 

@@ -17,7 +17,51 @@ pub enum Record {
     Measurement(Measurement),
     ObjectCheck(ObjectCheck),
     Cumulative(Cumulative),
+    Probe(Probe),
+    ConnectLatency(ConnectLatency),
+    Disruption(Disruption),
     RunEnd(RunEnd),
+}
+
+/// Data-path correctness after a step: connections to sampled VIPs and where they landed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    pub backend: String,
+    pub services: usize,
+    /// The operation the probe followed (`initial sync`, `add-1`, ...).
+    pub after: String,
+    pub services_checked: usize,
+    pub connections: usize,
+    /// What went wrong (at most 20 lines); empty when `ok`.
+    pub failures: Vec<String>,
+    pub ok: bool,
+}
+
+/// Connect + first byte, through VIPs (`via = "vip"`) or straight to endpoints (`"endpoint"`,
+/// the floor), at one scale point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectLatency {
+    pub backend: String,
+    pub services: usize,
+    pub via: String,
+    pub samples_ns: Vec<u64>,
+    pub failed: usize,
+}
+
+/// A steady stream of connections to a stable Service while the backend resynced and updated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disruption {
+    pub backend: String,
+    pub services: usize,
+    pub syncs: usize,
+    pub updates: usize,
+    pub attempts: u64,
+    pub failed: u64,
+    pub long_lived: usize,
+    pub broken: u64,
+    pub worst_ns: u64,
+    pub errors: Vec<String>,
+    pub outcome: Outcome,
 }
 
 /// First record of every run: where and with what it ran.

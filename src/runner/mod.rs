@@ -3,6 +3,7 @@
 //! written as soon as it is measured.
 
 mod cumulative;
+mod datapath;
 mod point;
 mod timing;
 

@@ -1,9 +1,14 @@
 //! One backend at one scale point N, inside its own sandbox: sync, incremental ops, checks.
 
+use super::datapath::{latencies, summary_or_note, DataPath, Tally};
 use super::timing::timed;
 use super::{write, Context, PointStatus, RunError};
+use crate::datapath::DatapathError;
 use crate::registry;
-use crate::results::{Measurement, ObjectCheck, Op, Outcome, Record, ResultsWriter, Sample};
+use crate::results::{
+    ConnectLatency, Disruption, Measurement, ObjectCheck, Op, Outcome, Probe, Record,
+    ResultsWriter, Sample,
+};
 use svclab_backend::{BackendError, Service, ServiceBackend};
 
 /// Measure `name` at `n` Services. Runs on the sandbox thread; the backend never leaves it.
@@ -21,12 +26,35 @@ pub(crate) fn measure(
             return Ok(PointStatus::Failed);
         }
     };
+    let datapath = if ctx.plan.datapath.enabled {
+        match DataPath::build(&ctx.plan.datapath, ctx.set) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let error = format!("building the data-path topology: {e}");
+                ctx.progress.note(&format!("{name}: {error}"));
+                let m = measurement(
+                    ctx,
+                    name,
+                    n,
+                    Op::InitialSync,
+                    vec![],
+                    Outcome::Failed { error },
+                );
+                write(out, Record::Measurement(m))?;
+                return Ok(PointStatus::Failed);
+            }
+        }
+    } else {
+        None
+    };
     let mut point = Point {
         ctx,
         out,
         name,
         n,
         base: &ctx.set.services[..n],
+        datapath,
+        probe_failed: false,
     };
     let status = point.run(backend.as_mut())?;
     if status != PointStatus::Cancelled {
@@ -58,6 +86,9 @@ struct Point<'a, 'c> {
     name: &'a str,
     n: usize,
     base: &'a [Service],
+    datapath: Option<DataPath>,
+    /// A probe found the data path wrong: the point fails, its timings stay recorded.
+    probe_failed: bool,
 }
 
 /// Ends the scale point early with the status an error implies.
@@ -75,6 +106,7 @@ impl From<RunError> for Stop {
 impl Point<'_, '_> {
     fn run(&mut self, backend: &mut dyn ServiceBackend) -> Result<PointStatus, RunError> {
         match self.steps(backend) {
+            Ok(()) if self.probe_failed => Ok(PointStatus::Failed),
             Ok(()) => Ok(PointStatus::Ok),
             Err(Stop::Status(status)) => Ok(status),
             Err(Stop::Write(e)) => Err(e),
@@ -87,20 +119,29 @@ impl Point<'_, '_> {
         self.progress("initial sync");
         self.series(Op::InitialSync, 0, 1, |_| backend.sync(base))?;
         self.check_objects(backend, "initial sync")?;
+        if let Some(d) = self.datapath.as_mut() {
+            d.follow(backend);
+        }
+        self.probe("initial sync", |d, t| d.probe_set(base, t))?;
 
         self.progress("full sync");
         self.series(Op::FullSync, plan.warmup, plan.repetitions, |_| {
             backend.sync(base)
         })?;
+        self.probe("full sync", |d, t| d.probe_set(base, t))?;
+        self.connect_latency()?;
 
         let extra = &self.ctx.set.services[self.n];
         self.progress("add-1 / remove-1");
         let mut adds = Vec::new();
         let mut removes = Vec::new();
+        let (mut added, mut removed) = (Tally::default(), Tally::default());
         for i in 0..plan.warmup + plan.repetitions {
             let keep = i >= plan.warmup;
             let add = self.step(Op::Add, &adds, || backend.add(extra))?;
+            self.check(|d| d.probe_service(extra, &mut added))?;
             let remove = self.step(Op::Remove, &removes, || backend.remove(extra.id))?;
+            self.check(|d| d.probe_removed(extra, &mut removed))?;
             if keep {
                 adds.push(add);
                 removes.push(remove);
@@ -108,29 +149,185 @@ impl Point<'_, '_> {
         }
         self.record(Op::Add, adds, Outcome::Ok)?;
         self.record(Op::Remove, removes, Outcome::Ok)?;
+        self.record_probe("add-1", added)?;
+        self.record_probe("remove-1", removed)?;
 
         self.progress("update-endpoints");
         let spares = &self.ctx.set.spare_endpoints;
         let mut updates = Vec::new();
+        let mut updated = Tally::default();
         for i in 0..plan.warmup + plan.repetitions {
             let svc = &base[i % base.len()];
-            let mut changed = svc.endpoints.clone();
-            if let Some(last) = changed.last_mut() {
-                *last = spares[i % spares.len()];
-            }
+            let changed = with_spare(svc, spares[i % spares.len()]);
             let sample = self.step(Op::UpdateEndpoints, &updates, || {
-                backend.update_endpoints(svc.id, &changed)
+                backend.update_endpoints(svc.id, &changed.endpoints)
             })?;
+            self.check(|d| d.probe_service(&changed, &mut updated))?;
             // Put the original endpoints back (untimed) so the base stays the same Services.
             self.step(Op::UpdateEndpoints, &updates, || {
                 backend.update_endpoints(svc.id, &svc.endpoints)
             })?;
+            self.check(|d| d.probe_service(svc, &mut updated))?;
             if i >= plan.warmup {
                 updates.push(sample);
             }
         }
         self.record(Op::UpdateEndpoints, updates, Outcome::Ok)?;
-        self.check_objects(backend, "incremental operations")
+        self.record_probe("update-endpoints", updated)?;
+        self.check_objects(backend, "incremental operations")?;
+        if plan.disruption.enabled && self.datapath.is_some() {
+            self.progress("disruption");
+            self.disruption(backend)?;
+        }
+        Ok(())
+    }
+
+    /// Run a probe step after `after` and record it.
+    fn probe(
+        &mut self,
+        after: &str,
+        run: impl FnOnce(&DataPath, &mut Tally) -> Result<(), DatapathError>,
+    ) -> Result<(), Stop> {
+        let mut tally = Tally::default();
+        self.check(|d| run(d, &mut tally))?;
+        self.record_probe(after, tally)?;
+        Ok(())
+    }
+
+    /// A probe that could not run at all (the client failed) stops the point.
+    fn check(
+        &mut self,
+        run: impl FnOnce(&DataPath) -> Result<(), DatapathError>,
+    ) -> Result<(), Stop> {
+        let Some(d) = self.datapath.as_ref() else {
+            return Ok(());
+        };
+        run(d).map_err(|e| {
+            self.ctx.progress.note(&format!(
+                "{} at {} services: data path: {e}",
+                self.name, self.n
+            ));
+            self.probe_failed = true;
+            Stop::Status(PointStatus::Failed)
+        })
+    }
+
+    fn record_probe(&mut self, after: &str, tally: Tally) -> Result<(), RunError> {
+        if self.datapath.is_none() {
+            return Ok(());
+        }
+        if !tally.ok() {
+            self.probe_failed = true;
+            self.ctx.progress.note(&format!(
+                "{} at {} services: data path WRONG after {after}: {}",
+                self.name,
+                self.n,
+                tally.failures.first().map_or("", String::as_str)
+            ));
+        }
+        write(
+            self.out,
+            Record::Probe(Probe {
+                backend: self.name.to_string(),
+                services: self.n,
+                after: after.to_string(),
+                services_checked: tally.services_checked,
+                connections: tally.connections,
+                ok: tally.ok(),
+                failures: tally.failures,
+            }),
+        )
+    }
+
+    fn connect_latency(&mut self) -> Result<(), Stop> {
+        let Some(d) = self.datapath.as_ref() else {
+            return Ok(());
+        };
+        self.progress("connection latency");
+        let (vip, direct) = match d.latency(self.base) {
+            Ok(r) => r,
+            Err(e) => return self.check(|_| Err(e)),
+        };
+        for (via, results) in [("vip", vip), ("endpoint", direct)] {
+            let (samples_ns, failed) = latencies(&results);
+            write(
+                self.out,
+                Record::ConnectLatency(ConnectLatency {
+                    backend: self.name.to_string(),
+                    services: self.n,
+                    via: via.to_string(),
+                    samples_ns,
+                    failed,
+                }),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Full syncs and endpoint updates while a stream of connections runs to a stable Service.
+    fn disruption(&mut self, backend: &mut dyn ServiceBackend) -> Result<(), Stop> {
+        let plan = &self.ctx.plan.disruption;
+        let base = self.base;
+        let Some(d) = self.datapath.as_ref() else {
+            return Ok(());
+        };
+        let stream = match d.stream(&base[0], plan.interval, plan.long_lived) {
+            Ok(s) => s,
+            Err(e) => return self.check(|_| Err(e)),
+        };
+        let mut record = Disruption {
+            backend: self.name.to_string(),
+            services: self.n,
+            syncs: 0,
+            updates: 0,
+            attempts: 0,
+            failed: 0,
+            long_lived: 0,
+            broken: 0,
+            worst_ns: 0,
+            errors: Vec::new(),
+            outcome: Outcome::Ok,
+        };
+        let spares = &self.ctx.set.spare_endpoints;
+        let started = std::time::Instant::now();
+        let mut round = 0;
+        while round < plan.rounds || started.elapsed() < plan.duration {
+            if self.ctx.cancel().is_cancelled() {
+                record.outcome = Outcome::Cancelled;
+                break;
+            }
+            if let Err(e) = backend.sync(base) {
+                record.outcome = outcome_of(&e);
+                break;
+            }
+            record.syncs += 1;
+            // Update another Service than the stable one (none when there is only one).
+            if let Some(other) = base.get(1 + round % (base.len().max(2) - 1)) {
+                let changed = with_spare(other, spares[round % spares.len()]);
+                let updated = backend
+                    .update_endpoints(other.id, &changed.endpoints)
+                    .and_then(|_| backend.update_endpoints(other.id, &other.endpoints));
+                if let Err(e) = updated {
+                    record.outcome = outcome_of(&e);
+                    break;
+                }
+                record.updates += 2;
+            }
+            round += 1;
+        }
+        let summary = summary_or_note(stream.finish());
+        record.attempts = summary.attempts;
+        record.failed = summary.failed;
+        record.long_lived = summary.long_lived;
+        record.broken = summary.broken;
+        record.worst_ns = summary.worst_ns;
+        record.errors = summary.errors;
+        let outcome = record.outcome.clone();
+        write(self.out, Record::Disruption(record))?;
+        match outcome {
+            Outcome::Ok => Ok(()),
+            other => Err(Stop::Status(status_of(&other))),
+        }
     }
 
     /// `warmup` untimed then `reps` timed calls of `op`, recorded as one measurement.
@@ -224,6 +421,15 @@ impl Point<'_, '_> {
             .progress
             .set_message(&format!("{} · {} services · {what}", self.name, self.n));
     }
+}
+
+/// `svc` with its last endpoint replaced by `spare`.
+fn with_spare(svc: &Service, spare: svclab_backend::Endpoint) -> Service {
+    let mut changed = svc.clone();
+    if let Some(last) = changed.endpoints.last_mut() {
+        *last = spare;
+    }
+    changed
 }
 
 fn measurement(

@@ -6,7 +6,7 @@ mod plan;
 mod raw;
 
 pub use error::ScenarioError;
-pub use plan::{CumulativePlan, Plan};
+pub use plan::{CumulativePlan, DatapathPlan, DisruptionPlan, Plan};
 
 use std::path::Path;
 

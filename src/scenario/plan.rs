@@ -1,7 +1,7 @@
 //! The validated scenario: every value checked, defaults filled in.
 
 use super::error::{line_column, ScenarioError};
-use super::raw::{RawCumulative, RawScenario};
+use super::raw::{RawCumulative, RawDatapath, RawDisruption, RawScenario};
 use super::MAX_SERVICES;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -23,6 +23,34 @@ pub struct Plan {
     pub warmup: usize,
     pub step_timeout: Duration,
     pub cumulative: CumulativePlan,
+    pub datapath: DatapathPlan,
+    pub disruption: DisruptionPlan,
+}
+
+/// Proving the rules forward, and timing connections through them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatapathPlan {
+    pub enabled: bool,
+    /// Services probed after each sync (all of them when fewer).
+    pub sample: usize,
+    /// Connections timed through VIPs (and as many straight to endpoints) per scale point.
+    pub latency_samples: usize,
+    /// Connect + first byte timeout of one probe connection.
+    pub timeout: Duration,
+}
+
+/// New and long-lived connections to a stable Service while the backend resyncs and updates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisruptionPlan {
+    pub enabled: bool,
+    /// Rounds of (full sync + endpoint update) during the stream, at least.
+    pub rounds: usize,
+    /// Rounds go on until the stream has run at least this long (fast data planes finish a
+    /// round in microseconds, too quick for a stream of connections to overlap it).
+    pub duration: Duration,
+    /// Pause between new connections.
+    pub interval: Duration,
+    pub long_lived: usize,
 }
 
 /// The one-at-a-time install from empty: the source document's way of building a table.
@@ -131,6 +159,48 @@ pub(super) fn validate(
         warmup: c.int(&raw.warmup, "warmup", 0..101, 1)? as usize,
         step_timeout: c.duration(&raw.step_timeout, "step_timeout", Duration::from_secs(600))?,
         cumulative,
+        datapath: validate_datapath(&c, raw.datapath.as_ref())?,
+        disruption: validate_disruption(&c, raw.disruption.as_ref())?,
+    })
+}
+
+fn validate_datapath(
+    c: &Checker<'_>,
+    raw: Option<&Spanned<RawDatapath>>,
+) -> Result<DatapathPlan, ScenarioError> {
+    let none = RawDatapath::default();
+    let raw = raw.map_or(&none, Spanned::get_ref);
+    Ok(DatapathPlan {
+        enabled: raw.enabled.as_ref().is_none_or(|e| *e.get_ref()),
+        sample: c.int(&raw.sample, "datapath.sample", 1..10_001, 64)? as usize,
+        latency_samples: c.int(
+            &raw.latency_samples,
+            "datapath.latency_samples",
+            1..100_001,
+            100,
+        )? as usize,
+        timeout: c.duration(&raw.timeout, "datapath.timeout", Duration::from_secs(1))?,
+    })
+}
+
+fn validate_disruption(
+    c: &Checker<'_>,
+    raw: Option<&Spanned<RawDisruption>>,
+) -> Result<DisruptionPlan, ScenarioError> {
+    let present = raw.is_some();
+    let none = RawDisruption::default();
+    let raw = raw.map_or(&none, Spanned::get_ref);
+    Ok(DisruptionPlan {
+        // Like [cumulative]: writing the table turns it on.
+        enabled: present && raw.enabled.as_ref().is_none_or(|e| *e.get_ref()),
+        rounds: c.int(&raw.rounds, "disruption.rounds", 1..1001, 3)? as usize,
+        duration: c.duration(&raw.duration, "disruption.duration", Duration::from_secs(2))?,
+        interval: c.duration(
+            &raw.interval,
+            "disruption.interval",
+            Duration::from_millis(5),
+        )?,
+        long_lived: c.int(&raw.long_lived, "disruption.long_lived", 0..1001, 8)? as usize,
     })
 }
 

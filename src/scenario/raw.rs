@@ -17,6 +17,27 @@ pub(super) struct RawScenario {
     pub warmup: Option<Spanned<i64>>,
     pub step_timeout: Option<Spanned<String>>,
     pub cumulative: Option<Spanned<RawCumulative>>,
+    pub datapath: Option<Spanned<RawDatapath>>,
+    pub disruption: Option<Spanned<RawDisruption>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDatapath {
+    pub enabled: Option<Spanned<bool>>,
+    pub sample: Option<Spanned<i64>>,
+    pub latency_samples: Option<Spanned<i64>>,
+    pub timeout: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDisruption {
+    pub enabled: Option<Spanned<bool>>,
+    pub rounds: Option<Spanned<i64>>,
+    pub duration: Option<Spanned<String>>,
+    pub interval: Option<Spanned<String>>,
+    pub long_lived: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,7 +57,9 @@ pub(super) fn parse(text: &str, file: &str) -> Result<RawScenario, ScenarioError
         let hint = if message.contains("unknown field") {
             Some(
                 "valid keys: name, description, seed, backends, scale, endpoints_per_service, \
-                 repetitions, warmup, step_timeout, [cumulative] enabled/budget/max_services"
+                 repetitions, warmup, step_timeout, [cumulative] enabled/budget/max_services, \
+                 [datapath] enabled/sample/latency_samples/timeout, \
+                 [disruption] enabled/rounds/duration/interval/long_lived"
                     .to_string(),
             )
         } else {

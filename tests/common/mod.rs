@@ -21,30 +21,6 @@ pub fn scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// Network namespaces held by any task on the machine, plus nsfs bind mounts (`ip netns add`).
-pub fn live_netns() -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    if let Ok(procs) = std::fs::read_dir("/proc") {
-        for proc in procs.flatten() {
-            let Ok(tasks) = std::fs::read_dir(proc.path().join("task")) else {
-                continue;
-            };
-            for task in tasks.flatten() {
-                if let Ok(link) = std::fs::read_link(task.path().join("ns/net")) {
-                    found.insert(link.display().to_string());
-                }
-            }
-        }
-    }
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    for line in mounts.lines().filter(|l| l.contains(" nsfs ")) {
-        for field in line.split(' ').filter(|f| f.starts_with("net:[")) {
-            found.insert(field.to_string());
-        }
-    }
-    found
-}
-
 /// Network namespaces held by the tasks of `pid` (all threads).
 pub fn netns_of(pid: u32) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
@@ -64,4 +40,72 @@ pub fn results_lines(path: &Path) -> Vec<serde_json::Value> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
+}
+
+/// What a running svclab process used: network namespaces of all its threads and processes, and
+/// the processes it started (pid with start time, so a reused pid is not mistaken for one).
+#[derive(Debug, Default)]
+pub struct Footprint {
+    pub netns: BTreeSet<String>,
+    pub processes: BTreeSet<(u32, String)>,
+}
+
+impl Footprint {
+    /// Sample `pid` and its descendants once.
+    pub fn sample(&mut self, pid: u32) {
+        let mut stack = vec![pid];
+        while let Some(p) = stack.pop() {
+            self.netns.extend(netns_of(p));
+            if p != pid {
+                if let Some(start) = start_time(p) {
+                    self.processes.insert((p, start));
+                }
+            }
+            stack.extend(children(p));
+        }
+    }
+
+    /// Processes it started that are still alive.
+    pub fn survivors(&self) -> Vec<u32> {
+        self.processes
+            .iter()
+            .filter(|(pid, start)| start_time(*pid).as_deref() == Some(start.as_str()))
+            .map(|(pid, _)| *pid)
+            .collect()
+    }
+
+    /// Its namespaces (other than the test's own) still held by a bind mount.
+    pub fn mounted_netns(&self) -> Vec<String> {
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        self.netns
+            .iter()
+            .filter(|ns| {
+                mounts
+                    .lines()
+                    .any(|l| l.contains(" nsfs ") && l.contains(ns.as_str()))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for task in tasks.flatten() {
+            let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            found.extend(
+                text.split_whitespace()
+                    .filter_map(|c| c.parse::<u32>().ok()),
+            );
+        }
+    }
+    found
+}
+
+/// Field 22 of /proc/PID/stat (after the parenthesised command name).
+fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split_whitespace().nth(19).map(String::from)
 }

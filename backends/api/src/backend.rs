@@ -2,6 +2,7 @@
 
 use crate::{Availability, BackendError, Endpoint, ObjectCount, Service, ServiceId};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How an operation spent its time. `commit` is measured around the call(s) that hand the change
@@ -55,4 +56,11 @@ pub trait ServiceBackend {
 
     /// Remove everything this backend made. Also attempted on drop.
     fn cleanup(&mut self) -> Result<(), BackendError>;
+
+    /// The cgroup v2 directory a client process must join for this data plane to translate its
+    /// connections (a socket-level load balancer attached to a cgroup), once it exists; `None`
+    /// when every process of the namespace is served (netfilter, IPVS).
+    fn client_cgroup(&self) -> Option<PathBuf> {
+        None
+    }
 }

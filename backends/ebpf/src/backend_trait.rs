@@ -84,6 +84,10 @@ impl ServiceBackend for EbpfBackend {
             None => Ok(()),
         }
     }
+
+    fn client_cgroup(&self) -> Option<std::path::PathBuf> {
+        self.cgroup().map(|c| c.path().to_path_buf())
+    }
 }
 
 impl Drop for EbpfBackend {

@@ -1,0 +1,73 @@
+//! The pods' listeners: one per endpoint port, bound to 0.0.0.0 in the pods namespace (where all
+//! of 10.244.0.0/16 is local). Each connection gets the address it reached, then an echo, so
+//! clients can tell which endpoint they landed on and check long-lived connections.
+
+use super::DatapathError;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// An idle connection is closed after this long (keeps no thread alive forever).
+const IDLE: Duration = Duration::from_secs(120);
+
+pub struct Listeners {
+    sockets: Vec<TcpListener>,
+    acceptors: Vec<JoinHandle<()>>,
+}
+
+impl Listeners {
+    pub fn start(ports: &[u16]) -> Result<Self, DatapathError> {
+        let mut sockets = Vec::new();
+        let mut acceptors = Vec::new();
+        for &port in ports {
+            let socket = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))
+                .map_err(DatapathError::io(format!(
+                    "listening on port {port} in the pods namespace"
+                )))?;
+            let accepting = socket
+                .try_clone()
+                .map_err(DatapathError::io("cloning a listener"))?;
+            acceptors.push(std::thread::spawn(move || accept_loop(accepting)));
+            sockets.push(socket);
+        }
+        Ok(Self { sockets, acceptors })
+    }
+
+    /// Wake the acceptors (shutdown makes a blocked accept return) and wait for them.
+    pub fn stop(self) {
+        for socket in &self.sockets {
+            // SAFETY: shutdown(2) on a descriptor this struct owns; no memory is involved.
+            unsafe {
+                libc::shutdown(socket.as_raw_fd(), libc::SHUT_RDWR);
+            }
+        }
+        for acceptor in self.acceptors {
+            let _ = acceptor.join();
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener) {
+    while let Ok((stream, _)) = listener.accept() {
+        std::thread::spawn(move || serve(stream));
+    }
+}
+
+fn serve(mut stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_read_timeout(Some(IDLE));
+    let Ok(local) = stream.local_addr() else {
+        return;
+    };
+    if stream.write_all(format!("{local}\n").as_bytes()).is_err() {
+        return;
+    }
+    let mut buf = [0u8; 512];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 || stream.write_all(&buf[..n]).is_err() {
+            return;
+        }
+    }
+}
