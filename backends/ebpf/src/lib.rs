@@ -23,3 +23,4 @@ mod writer;
 pub use backend::{EbpfBackend, MapCapacity, UpdateMode};
 pub use cgroup::LabCgroup;
 pub use error::EbpfError;
+pub use state::State;

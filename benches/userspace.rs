@@ -1,0 +1,72 @@
+//! The lab's userspace hot paths, without the kernel: what each data plane's full sync of 20,000
+//! Services costs before the kernel sees it, and reading 160,000 iptables rules back. Compare
+//! with the kernel benches (`benches/backends.rs`) and the lab's commit times: the target is
+//! under 2% of the kernel work each prepares.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use svclab::synth;
+use svclab_ebpf::{MapCapacity, State};
+use svclab_iptables::{render, save_count, Layout};
+
+const SERVICES: usize = 20_000;
+
+fn iptables(c: &mut Criterion) {
+    let set = synth::generate(2017, SERVICES, 2);
+    let mut group = c.benchmark_group("userspace/iptables");
+    group.sample_size(20);
+    group.bench_function("full_restore_20000_services (hash names + render)", |b| {
+        b.iter(|| {
+            // As the backend's full sync does it: names hashed, then one render.
+            let layouts: Vec<Layout> = set.services.iter().map(Layout::new).collect();
+            black_box(render::full_restore(&layouts))
+        })
+    });
+    group.bench_function("layouts_20000_services (hash names only)", |b| {
+        b.iter(|| black_box(set.services.iter().map(Layout::new).collect::<Vec<_>>()))
+    });
+    let layouts: Vec<Layout> = set.services.iter().map(Layout::new).collect();
+    group.bench_function("render_20000_services (names cached)", |b| {
+        b.iter(|| black_box(render::full_restore(black_box(&layouts))))
+    });
+    let text = render::full_restore(&layouts);
+    group.bench_function("count_nat_160000_rules", |b| {
+        b.iter(|| black_box(save_count::count_nat(black_box(&text))))
+    });
+    group.finish();
+}
+
+fn ipvs(c: &mut Criterion) {
+    let set = synth::generate(2017, SERVICES, 2);
+    let mut group = c.benchmark_group("userspace/ipvs");
+    group.sample_size(20);
+    group.bench_function("encode_20000_services (60000 netlink requests)", |b| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(8 << 20);
+            for (seq, msg) in svclab_ipvs::layout::sync_requests(&set.services)
+                .into_iter()
+                .enumerate()
+            {
+                svclab_ipvs::wire::encode_ipvs(&mut out, msg, 0x1c, 0x5, seq as u32);
+            }
+            black_box(out)
+        })
+    });
+    group.finish();
+}
+
+fn ebpf(c: &mut Criterion) {
+    let set = synth::generate(2017, SERVICES, 2);
+    let mut group = c.benchmark_group("userspace/ebpf");
+    group.sample_size(20);
+    group.bench_function("plan_sync_20000_services (map entries)", |b| {
+        b.iter(|| {
+            let mut state = State::new(MapCapacity::for_services(2 * SERVICES as u32, 2));
+            black_box(state.plan_sync(&set.services).is_ok())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, iptables, ipvs, ebpf);
+criterion_main!(benches);
