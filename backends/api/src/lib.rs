@@ -11,6 +11,7 @@ mod error;
 mod model;
 mod netns_guard;
 mod objects;
+pub mod tool;
 
 pub use availability::Availability;
 pub use backend::{OpReport, ServiceBackend};

@@ -4,11 +4,11 @@ use crate::layout::Layout;
 use crate::render::{self, PartialSync};
 use crate::rule_args::{as_delete, split_rule};
 use crate::save_count::count_nat;
-use crate::tool::{self, ToolRun};
 use crate::variant::Variant;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use svclab_backend::tool::{self, ToolRun};
 use svclab_backend::{
     ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, ObjectCount,
     OpReport, Service, ServiceBackend, ServiceId,

@@ -11,7 +11,6 @@ pub mod render;
 mod rule_args;
 pub mod save_count;
 mod text;
-mod tool;
 mod variant;
 
 pub use backend::IptablesBackend;

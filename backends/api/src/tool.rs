@@ -1,13 +1,14 @@
-//! Running the iptables tools: one child process, input on stdin, a deadline, and cancellation.
-//! The only place this crate starts processes.
+//! Running a backend's helper tool (iptables-restore, ipvsadm, ip): one child process, input on
+//! stdin, a deadline, and cancellation. Shared here because every backend that shells out needs
+//! exactly this, and backends may not depend on each other.
 
+use crate::{BackendError, CancelFlag};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
-use svclab_backend::{BackendError, CancelFlag};
 
 /// How often the watchdog looks at the cancel flag while a tool runs.
 const CANCEL_POLL: Duration = Duration::from_millis(50);
@@ -74,7 +75,7 @@ pub fn run(
             return Err(if source.kind() == ErrorKind::NotFound {
                 BackendError::ToolMissing {
                     tool,
-                    fix: "install it with scripts/setup.sh (Debian package iptables)".into(),
+                    fix: "install it (scripts/setup.sh installs every tool svclab calls)".into(),
                 }
             } else {
                 BackendError::Io {
