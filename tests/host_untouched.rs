@@ -62,20 +62,5 @@ fn a_run_leaves_the_host_namespace_byte_identical() {
     let stderr = std::io::read_to_string(child.stderr.take().expect("stderr")).unwrap_or_default();
     assert!(status.success(), "run failed: {stderr}");
     assert_eq!(host_firewall(), before, "the host's firewall changed");
-    assert!(
-        seen.netns.len() > 1,
-        "never saw a sandbox namespace: {seen:?}"
-    );
-    assert!(
-        !seen.processes.is_empty(),
-        "never saw a helper process: {seen:?}"
-    );
-    // Anonymous namespaces live exactly as long as a task or a mount holds them: no process the
-    // run started may survive it, and none of its namespaces may be mounted.
-    assert_eq!(seen.survivors(), Vec::<u32>::new(), "processes left behind");
-    assert_eq!(
-        seen.mounted_netns(),
-        Vec::<String>::new(),
-        "namespaces left mounted"
-    );
+    seen.assert_nothing_left();
 }

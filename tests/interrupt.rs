@@ -84,20 +84,5 @@ fn ctrl_c_mid_run_leaves_no_namespace_and_keeps_results() {
     );
 
     // Every namespace the run used (besides the one it started in) is gone.
-    assert!(
-        seen.netns.len() > 1,
-        "never saw a sandbox namespace: {seen:?}"
-    );
-    assert!(
-        !seen.processes.is_empty(),
-        "never saw a helper process: {seen:?}"
-    );
-    // Anonymous namespaces live exactly as long as a task or a mount holds them: no process the
-    // run started may survive it, and none of its namespaces may be mounted.
-    assert_eq!(seen.survivors(), Vec::<u32>::new(), "processes left behind");
-    assert_eq!(
-        seen.mounted_netns(),
-        Vec::<String>::new(),
-        "namespaces left mounted"
-    );
+    seen.assert_nothing_left();
 }

@@ -65,6 +65,25 @@ impl Footprint {
         }
     }
 
+    /// The run's namespaces are gone. Anonymous namespaces live exactly as long as a task or a
+    /// mount holds them: no process the run started may survive it, and none may be mounted.
+    pub fn assert_nothing_left(&self) {
+        assert!(
+            self.netns.len() > 1,
+            "never saw a sandbox namespace: {self:?}"
+        );
+        assert!(
+            !self.processes.is_empty(),
+            "never saw a helper process: {self:?}"
+        );
+        assert_eq!(self.survivors(), Vec::<u32>::new(), "processes left behind");
+        assert_eq!(
+            self.mounted_netns(),
+            Vec::<String>::new(),
+            "namespaces left mounted"
+        );
+    }
+
     /// Processes it started that are still alive.
     pub fn survivors(&self) -> Vec<u32> {
         self.processes
