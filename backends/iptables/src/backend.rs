@@ -260,7 +260,15 @@ impl ServiceBackend for IptablesBackend {
         if let Some(dup) = services.iter().find(|s| !ids.insert(s.id)) {
             return Err(BackendError::DuplicateService { id: dup.id });
         }
-        let layouts: Vec<Layout> = services.iter().map(Layout::new).collect();
+        // Like kube-proxy's service map, names computed for an unchanged Service are reused:
+        // a periodic resync of the same set hashes nothing.
+        let layouts: Vec<Layout> = services
+            .iter()
+            .map(|svc| match self.programmed.get(&svc.id) {
+                Some(known) if known.service == *svc => known.clone(),
+                _ => Layout::new(svc),
+            })
+            .collect();
         let text = render::full_restore(&layouts);
         let prepare = started.elapsed();
         let doing = format!("full sync of {} services", services.len());
