@@ -5,6 +5,7 @@
 mod cumulative;
 mod datapath;
 mod point;
+mod point_datapath;
 mod timing;
 
 use crate::progress::Progress;

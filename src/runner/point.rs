@@ -1,14 +1,10 @@
 //! One backend at one scale point N, inside its own sandbox: sync, incremental ops, checks.
 
-use super::datapath::{latencies, summary_or_note, DataPath, Tally};
+use super::datapath::{DataPath, Tally};
 use super::timing::timed;
 use super::{write, Context, PointStatus, RunError};
-use crate::datapath::DatapathError;
 use crate::registry;
-use crate::results::{
-    ConnectLatency, Disruption, Measurement, ObjectCheck, Op, Outcome, Probe, Record,
-    ResultsWriter, Sample,
-};
+use crate::results::{Measurement, ObjectCheck, Op, Outcome, Record, ResultsWriter, Sample};
 use svclab_backend::{BackendError, Service, ServiceBackend};
 
 /// Measure `name` at `n` Services. Runs on the sandbox thread; the backend never leaves it.
@@ -80,19 +76,19 @@ pub(crate) fn record_skipped(
     write(out, Record::Measurement(m))
 }
 
-struct Point<'a, 'c> {
-    ctx: &'a Context<'c>,
-    out: &'a mut ResultsWriter,
-    name: &'a str,
-    n: usize,
-    base: &'a [Service],
-    datapath: Option<DataPath>,
+pub(super) struct Point<'a, 'c> {
+    pub(super) ctx: &'a Context<'c>,
+    pub(super) out: &'a mut ResultsWriter,
+    pub(super) name: &'a str,
+    pub(super) n: usize,
+    pub(super) base: &'a [Service],
+    pub(super) datapath: Option<DataPath>,
     /// A probe found the data path wrong: the point fails, its timings stay recorded.
-    probe_failed: bool,
+    pub(super) probe_failed: bool,
 }
 
 /// Ends the scale point early with the status an error implies.
-enum Stop {
+pub(super) enum Stop {
     Status(PointStatus),
     Write(RunError),
 }
@@ -182,154 +178,6 @@ impl Point<'_, '_> {
         Ok(())
     }
 
-    /// Run a probe step after `after` and record it.
-    fn probe(
-        &mut self,
-        after: &str,
-        run: impl FnOnce(&DataPath, &mut Tally) -> Result<(), DatapathError>,
-    ) -> Result<(), Stop> {
-        let mut tally = Tally::default();
-        self.check(|d| run(d, &mut tally))?;
-        self.record_probe(after, tally)?;
-        Ok(())
-    }
-
-    /// A probe that could not run at all (the client failed) stops the point.
-    fn check(
-        &mut self,
-        run: impl FnOnce(&DataPath) -> Result<(), DatapathError>,
-    ) -> Result<(), Stop> {
-        let Some(d) = self.datapath.as_ref() else {
-            return Ok(());
-        };
-        run(d).map_err(|e| {
-            self.ctx.progress.note(&format!(
-                "{} at {} services: data path: {e}",
-                self.name, self.n
-            ));
-            self.probe_failed = true;
-            Stop::Status(PointStatus::Failed)
-        })
-    }
-
-    fn record_probe(&mut self, after: &str, tally: Tally) -> Result<(), RunError> {
-        if self.datapath.is_none() {
-            return Ok(());
-        }
-        if !tally.ok() {
-            self.probe_failed = true;
-            self.ctx.progress.note(&format!(
-                "{} at {} services: data path WRONG after {after}: {}",
-                self.name,
-                self.n,
-                tally.failures.first().map_or("", String::as_str)
-            ));
-        }
-        write(
-            self.out,
-            Record::Probe(Probe {
-                backend: self.name.to_string(),
-                services: self.n,
-                after: after.to_string(),
-                services_checked: tally.services_checked,
-                connections: tally.connections,
-                ok: tally.ok(),
-                failures: tally.failures,
-            }),
-        )
-    }
-
-    fn connect_latency(&mut self) -> Result<(), Stop> {
-        let Some(d) = self.datapath.as_ref() else {
-            return Ok(());
-        };
-        self.progress("connection latency");
-        let (vip, direct) = match d.latency(self.base) {
-            Ok(r) => r,
-            Err(e) => return self.check(|_| Err(e)),
-        };
-        for (via, results) in [("vip", vip), ("endpoint", direct)] {
-            let (samples_ns, failed) = latencies(&results);
-            write(
-                self.out,
-                Record::ConnectLatency(ConnectLatency {
-                    backend: self.name.to_string(),
-                    services: self.n,
-                    via: via.to_string(),
-                    samples_ns,
-                    failed,
-                }),
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Full syncs and endpoint updates while a stream of connections runs to a stable Service.
-    fn disruption(&mut self, backend: &mut dyn ServiceBackend) -> Result<(), Stop> {
-        let plan = &self.ctx.plan.disruption;
-        let base = self.base;
-        let Some(d) = self.datapath.as_ref() else {
-            return Ok(());
-        };
-        let stream = match d.stream(&base[0], plan.interval, plan.long_lived) {
-            Ok(s) => s,
-            Err(e) => return self.check(|_| Err(e)),
-        };
-        let mut record = Disruption {
-            backend: self.name.to_string(),
-            services: self.n,
-            syncs: 0,
-            updates: 0,
-            attempts: 0,
-            failed: 0,
-            long_lived: 0,
-            broken: 0,
-            worst_ns: 0,
-            errors: Vec::new(),
-            outcome: Outcome::Ok,
-        };
-        let spares = &self.ctx.set.spare_endpoints;
-        let started = std::time::Instant::now();
-        let mut round = 0;
-        while round < plan.rounds || started.elapsed() < plan.duration {
-            if self.ctx.cancel().is_cancelled() {
-                record.outcome = Outcome::Cancelled;
-                break;
-            }
-            if let Err(e) = backend.sync(base) {
-                record.outcome = outcome_of(&e);
-                break;
-            }
-            record.syncs += 1;
-            // Update another Service than the stable one (none when there is only one).
-            if let Some(other) = base.get(1 + round % (base.len().max(2) - 1)) {
-                let changed = with_spare(other, spares[round % spares.len()]);
-                let updated = backend
-                    .update_endpoints(other.id, &changed.endpoints)
-                    .and_then(|_| backend.update_endpoints(other.id, &other.endpoints));
-                if let Err(e) = updated {
-                    record.outcome = outcome_of(&e);
-                    break;
-                }
-                record.updates += 2;
-            }
-            round += 1;
-        }
-        let summary = summary_or_note(stream.finish());
-        record.attempts = summary.attempts;
-        record.failed = summary.failed;
-        record.long_lived = summary.long_lived;
-        record.broken = summary.broken;
-        record.worst_ns = summary.worst_ns;
-        record.errors = summary.errors;
-        let outcome = record.outcome.clone();
-        write(self.out, Record::Disruption(record))?;
-        match outcome {
-            Outcome::Ok => Ok(()),
-            other => Err(Stop::Status(status_of(&other))),
-        }
-    }
-
     /// `warmup` untimed then `reps` timed calls of `op`, recorded as one measurement.
     fn series(
         &mut self,
@@ -416,7 +264,7 @@ impl Point<'_, '_> {
         }
     }
 
-    fn progress(&self, what: &str) {
+    pub(super) fn progress(&self, what: &str) {
         self.ctx
             .progress
             .set_message(&format!("{} · {} services · {what}", self.name, self.n));
@@ -424,7 +272,7 @@ impl Point<'_, '_> {
 }
 
 /// `svc` with its last endpoint replaced by `spare`.
-fn with_spare(svc: &Service, spare: svclab_backend::Endpoint) -> Service {
+pub(super) fn with_spare(svc: &Service, spare: svclab_backend::Endpoint) -> Service {
     let mut changed = svc.clone();
     if let Some(last) = changed.endpoints.last_mut() {
         *last = spare;
