@@ -2,6 +2,7 @@
 
 mod doctor;
 mod list;
+mod report;
 mod run;
 mod scenarios;
 
@@ -33,6 +34,36 @@ enum Command {
     Doctor,
     /// List the backends and the scenarios.
     List,
+    /// Write index.html, summary.md and results.csv of a run from its results.jsonl alone.
+    Report(ReportArgs),
+    /// Compare two runs: per metric, backend and scale point, the ratio B/A, flagged past a threshold.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A run folder (holding results.jsonl), or a results.jsonl file.
+    run: PathBuf,
+    /// Where to write the report (default: the run folder).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The baseline run (folder or results.jsonl).
+    a: PathBuf,
+    /// The run compared with it.
+    b: PathBuf,
+    /// Flag a ratio B/A at or above this, or at or below its inverse.
+    #[arg(long, default_value_t = 1.25)]
+    threshold: f64,
+    /// HTML output (default: compare-<A's run id>.html in B's folder).
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Exit 1 when any value is flagged (for CI).
+    #[arg(long)]
+    fail_on_flag: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -55,6 +86,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Doctor => doctor::run(),
         Command::List => list::run(),
+        Command::Report(args) => report::run(args),
+        Command::Compare(args) => report::compare(args),
     }
 }
 

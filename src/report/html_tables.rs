@@ -1,0 +1,233 @@
+//! The tables of `index.html`: verdicts, the document's table, exponents, measurements and the
+//! environment. Derived cells carry a DERIVED tag and say how in their tooltip.
+
+use super::html::{stop_reason, GRADING_NOTE, READINGS_NOTE};
+use super::model::ReportModel;
+use super::seed_table::{value_text, Value, COLUMNS};
+use super::{escape, svg};
+use crate::analysis::{format_ns, Cell};
+use crate::results::Op;
+use std::fmt::Write as _;
+
+fn swatch(index: usize) -> String {
+    let c = svg::color(index);
+    format!(
+        "<span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>",
+        c.0, c.1, c.2
+    )
+}
+
+fn color_of(m: &ReportModel, backend: &str) -> String {
+    m.backends
+        .iter()
+        .position(|b| b.name == backend)
+        .map_or(String::new(), swatch)
+}
+
+pub fn verdicts(b: &mut String, m: &ReportModel) {
+    b.push_str("<h2 id=\"verdicts\">Verdicts on the document's claims</h2>\n");
+    let _ = writeln!(b, "<p class=\"note\">{}</p>", escape(GRADING_NOTE));
+    if m.verdicts.is_empty() {
+        b.push_str("<p>No backend measured anything, so no claim can be judged.</p>\n");
+        return;
+    }
+    b.push_str("<table><tr><th>claim</th><th>backend</th><th>verdict</th><th>measured</th></tr>\n");
+    for v in &m.verdicts {
+        let class = v.grade.label().replace(' ', "-");
+        let _ = writeln!(
+            b,
+            "<tr><td>{}</td><td>{}{}</td><td class=\"grade {class}\">{}</td><td>{}</td></tr>",
+            escape(v.claim),
+            color_of(m, &v.backend),
+            escape(&v.backend),
+            v.grade.label(),
+            escape(&v.detail)
+        );
+    }
+    b.push_str("</table>\n");
+}
+
+pub fn seed(b: &mut String, m: &ReportModel) {
+    b.push_str("<h2 id=\"seed-table\">The source document's table, reproduced</h2>\n");
+    let _ = writeln!(b, "<p class=\"note\">{}</p>", escape(READINGS_NOTE));
+    let _ = write!(b, "<table><tr><th>row</th><th>backend</th>");
+    for n in COLUMNS {
+        let _ = write!(b, "<th>{n} Services</th>");
+    }
+    b.push_str("</tr>\n");
+    for row in &m.seed {
+        let doc = row.backend.is_none();
+        let _ = write!(
+            b,
+            "<tr{}><td>{}</td><td>{}</td>",
+            if doc { " class=\"document\"" } else { "" },
+            escape(&row.label),
+            row.backend
+                .as_deref()
+                .map_or("document".to_string(), |n| format!(
+                    "{}{}",
+                    color_of(m, n),
+                    escape(n)
+                ))
+        );
+        for v in &row.cells {
+            let text = value_text(v, row.unit);
+            match v {
+                Value::Measured(_) => {
+                    let _ = write!(b, "<td class=\"num\">{}</td>", escape(&text));
+                }
+                Value::Derived { how, .. } => {
+                    let number = text.trim_end_matches(" DERIVED");
+                    let _ = write!(
+                        b,
+                        "<td class=\"num derived\" title=\"{}\">{} <span class=\"tag\">DERIVED</span></td>",
+                        escape(how),
+                        escape(number)
+                    );
+                }
+                Value::Missing(why) => {
+                    let _ = write!(
+                        b,
+                        "<td class=\"num missing\" title=\"{}\">—</td>",
+                        escape(why)
+                    );
+                }
+            }
+        }
+        b.push_str("</tr>\n");
+    }
+    b.push_str("</table>\n<p class=\"note\">DERIVED: not timed by the lab; hover a cell for how it was computed. The same explanations, in order:</p>\n<ul class=\"note\">\n");
+    let mut seen: Vec<&str> = Vec::new();
+    for how in m
+        .seed
+        .iter()
+        .flat_map(|r| r.cells.iter())
+        .filter_map(|v| match v {
+            Value::Derived { how, .. } => Some(how.as_str()),
+            _ => None,
+        })
+    {
+        if !seen.contains(&how) {
+            seen.push(how);
+            let _ = writeln!(b, "<li>{}</li>", escape(how));
+        }
+    }
+    b.push_str("</ul>\n");
+}
+
+pub fn exponents(b: &mut String, m: &ReportModel) {
+    b.push_str("<h2 id=\"exponents\">Scaling exponents</h2>\n<p class=\"note\">Least squares on log-log, time ≈ a·N<sup>b</sup>, over the top decade of measured N: small N is dominated by fixed per-call costs (a process start, a netlink round trip) that hide the growth. The add-1 fit over all points is shown for comparison. b = 0 is flat, 1 linear, 2 quadratic. The document's iptables numbers imply b ≈ 1.9, its IPVS numbers b ≈ 0.09.</p>\n");
+    b.push_str("<table><tr><th>backend</th><th>add-1 (top decade)</th><th>add-1 (all points)</th><th>full sync</th><th>update-endpoints</th></tr>\n");
+    for be in &m.backends {
+        let f = |fit: &Option<super::fit::PowerFit>| {
+            fit.map_or("<td class=\"missing\">—</td>".to_string(), |f| {
+                format!("<td class=\"num\">N<sup>{:.2}</sup> <span class=\"note\">(R² {:.2}, {} points, N {}–{})</span></td>", f.exponent, f.r2, f.points, f.n_min, f.n_max)
+            })
+        };
+        let _ = writeln!(
+            b,
+            "<tr><td>{}{}</td>{}{}{}{}</tr>",
+            swatch(
+                m.backends
+                    .iter()
+                    .position(|x| x.name == be.name)
+                    .unwrap_or(0)
+            ),
+            escape(&be.name),
+            f(&be.add_fit),
+            f(&be.add_fit_all),
+            f(&be.full_sync_fit),
+            f(&be.update_fit)
+        );
+    }
+    b.push_str("</table>\n");
+}
+
+pub fn measurements(b: &mut String, m: &ReportModel) {
+    let ops = [
+        Op::InitialSync,
+        Op::FullSync,
+        Op::Add,
+        Op::Remove,
+        Op::UpdateEndpoints,
+    ];
+    b.push_str("<h2 id=\"measurements\">Measurements</h2>\n<p class=\"note\">Commit time, median / p99, per backend and scale point. Raw samples are in results.jsonl and results.csv.</p>\n<table><tr><th>backend</th><th>Services</th>");
+    for op in ops {
+        let _ = write!(b, "<th>{}</th>", op.label());
+    }
+    b.push_str("<th>kernel rules</th><th>objects check</th></tr>\n");
+    for r in &m.rows {
+        let _ = write!(
+            b,
+            "<tr><td>{}{}</td><td class=\"num\">{}</td>",
+            color_of(m, &r.backend),
+            escape(&r.backend),
+            r.services
+        );
+        for op in ops {
+            match r.ops.get(&op) {
+                Some(Cell::Measured(s)) => {
+                    let _ = write!(
+                        b,
+                        "<td class=\"num\">{} / {}</td>",
+                        format_ns(s.median),
+                        format_ns(s.p99)
+                    );
+                }
+                Some(Cell::Missing(why)) => {
+                    let _ = write!(b, "<td class=\"missing\">{}</td>", escape(why));
+                }
+                None => b.push_str("<td class=\"missing\">—</td>"),
+            }
+        }
+        let ok = match r.objects_ok {
+            Some(true) => "ok",
+            Some(false) => "MISMATCH",
+            None => "—",
+        };
+        let _ = writeln!(
+            b,
+            "<td class=\"num\">{}</td><td>{ok}</td></tr>",
+            r.rules.map_or("—".into(), |x| x.to_string())
+        );
+    }
+    b.push_str("</table>\n<h3>One-at-a-time install from empty</h3>\n<table><tr><th>backend</th><th>reached / target</th><th>total commit time</th><th>stopped because</th></tr>\n");
+    for be in &m.backends {
+        if let Some(c) = &be.cumulative {
+            let _ = writeln!(b, "<tr><td>{}{}</td><td class=\"num\">{} / {}</td><td class=\"num\">{}</td><td>{}</td></tr>", color_of(m, &be.name), escape(&be.name), c.reached, c.target, format_ns(c.commit_ns as f64), escape(&stop_reason(&c.outcome)));
+        }
+    }
+    b.push_str("</table>\n");
+}
+
+pub fn environment(b: &mut String, m: &ReportModel) {
+    b.push_str("<h2 id=\"environment\">Environment</h2>\n<table>\n");
+    for (k, v) in &m.environment.rows {
+        let _ = writeln!(b, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
+    }
+    b.push_str("</table>\n");
+    for be in &m.backends {
+        if let Some(a) = &be.availability {
+            let text = match a {
+                svclab_backend::Availability::Available { detail } => {
+                    format!("available: {detail}")
+                }
+                svclab_backend::Availability::Unavailable { reason, fix } => {
+                    format!("UNAVAILABLE: {reason} (fix: {fix})")
+                }
+            };
+            let _ = writeln!(
+                b,
+                "<p class=\"note\">{}{}: {}</p>",
+                swatch(
+                    m.backends
+                        .iter()
+                        .position(|x| x.name == be.name)
+                        .unwrap_or(0)
+                ),
+                escape(&be.name),
+                escape(&text)
+            );
+        }
+    }
+}

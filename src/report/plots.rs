@@ -1,0 +1,218 @@
+//! What each plot shows, as data (pure and testable); `svg.rs` draws it.
+
+use super::model::BackendData;
+use super::seed_table::{install_total, COLUMNS, DOC_IPTABLES_ADD_NS, DOC_IPVS_ADD_NS};
+use crate::analysis::Series;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Measured medians, with min–p99 whiskers where there are samples.
+    Measured,
+    /// Computed, not timed: drawn dashed, labelled "derived".
+    Derived,
+    /// The source document's numbers, drawn grey.
+    Document,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinePoint {
+    pub n: f64,
+    pub y: f64,
+    /// Whisker: the smallest sample and the p99.
+    pub whisker: Option<(f64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub label: String,
+    /// Index into the backend palette (the backend's position in the run).
+    pub color: usize,
+    pub style: Style,
+    pub points: Vec<LinePoint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YUnit {
+    Nanos,
+    Count,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlotData {
+    /// Stable anchor, also checked by tests: every report has every plot.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub y_label: String,
+    pub y_unit: YUnit,
+    pub caption: String,
+    pub lines: Vec<Line>,
+    /// Why there is nothing to draw (no such records yet, or none measured).
+    pub placeholder: Option<String>,
+}
+
+impl PlotData {
+    pub fn has_points(&self) -> bool {
+        self.lines.iter().any(|l| !l.points.is_empty())
+    }
+}
+
+pub const PLOT_IDS: [&str; 6] = [
+    "add1",
+    "full-sync",
+    "cumulative",
+    "objects",
+    "connection-latency",
+    "disruptions",
+];
+
+fn measured(color: usize, series: &Series) -> Line {
+    Line {
+        label: series.backend.clone(),
+        color,
+        style: Style::Measured,
+        points: series
+            .points
+            .iter()
+            .map(|p| LinePoint {
+                n: p.services as f64,
+                y: p.summary.median,
+                whisker: Some((p.summary.min, p.summary.p99)),
+            })
+            .collect(),
+    }
+}
+
+fn document(label: &str, values: [f64; 3]) -> Line {
+    Line {
+        label: format!("document: {label}"),
+        color: 0,
+        style: Style::Document,
+        points: COLUMNS
+            .iter()
+            .zip(values)
+            .map(|(&n, y)| LinePoint {
+                n: n as f64,
+                y,
+                whisker: None,
+            })
+            .collect(),
+    }
+}
+
+pub fn data(backends: &[BackendData]) -> Vec<PlotData> {
+    let time = |id, title, caption: &str, lines: Vec<Line>| PlotData {
+        id,
+        title,
+        y_label: "time (commit)".into(),
+        y_unit: YUnit::Nanos,
+        caption: caption.to_string(),
+        lines,
+        placeholder: None,
+    };
+    let mut add1: Vec<Line> = backends
+        .iter()
+        .enumerate()
+        .map(|(i, b)| measured(i, &b.add))
+        .collect();
+    add1.push(document("add 1 iptables rule", DOC_IPTABLES_ADD_NS));
+    add1.push(document("add 1 IPVS rule", DOC_IPVS_ADD_NS));
+    let full = backends
+        .iter()
+        .enumerate()
+        .map(|(i, b)| measured(i, &b.full_sync))
+        .collect();
+    let mut cumulative = Vec::new();
+    for (i, b) in backends.iter().enumerate() {
+        let Some(c) = &b.cumulative else { continue };
+        let points: Vec<LinePoint> = c
+            .checkpoints
+            .iter()
+            .map(|&(n, ns)| LinePoint {
+                n: n as f64,
+                y: ns as f64,
+                whisker: None,
+            })
+            .collect();
+        // Past what was measured, the derived totals at the document's columns, joined to the
+        // last measured point so the dashed part visibly continues the solid one.
+        let derived: Vec<LinePoint> = points
+            .last()
+            .into_iter()
+            .copied()
+            .chain(COLUMNS.iter().filter(|&&n| n > c.reached).filter_map(|&n| {
+                install_total(Some(c), b.add_fit.as_ref(), n)
+                    .number()
+                    .map(|y| LinePoint {
+                        n: n as f64,
+                        y,
+                        whisker: None,
+                    })
+            }))
+            .collect();
+        cumulative.push(Line {
+            label: b.name.clone(),
+            color: i,
+            style: Style::Measured,
+            points,
+        });
+        if derived.len() > 1 {
+            cumulative.push(Line {
+                label: format!("{} (derived)", b.name),
+                color: i,
+                style: Style::Derived,
+                points: derived,
+            });
+        }
+    }
+    let objects: Vec<Line> = backends
+        .iter()
+        .enumerate()
+        .map(|(i, b)| Line {
+            label: if b.object_kinds.is_empty() {
+                b.name.clone()
+            } else {
+                format!("{} ({})", b.name, b.object_kinds)
+            },
+            color: i,
+            style: Style::Measured,
+            points: b
+                .objects
+                .iter()
+                .map(|&(n, c)| LinePoint {
+                    n: n as f64,
+                    y: c as f64,
+                    whisker: None,
+                })
+                .collect(),
+        })
+        .collect();
+    let mut plots = vec![
+        time("add1", "Add one Service at base N", "Median commit time of adding one Service (3E+2 rules for iptables) to a table of N Services; whiskers from the fastest sample to the p99. Grey: the document's per-rule numbers.", add1),
+        time("full-sync", "Full sync of N Services", "Median time to write all N Services over themselves (kube-proxy's periodic resync); whiskers min–p99.", full),
+        time("cumulative", "Install N Services one at a time", "Total commit time of adding Services one by one from empty. Solid: measured, up to the time budget. Dashed: DERIVED from the add-1 curve, not measured.", cumulative),
+        PlotData {
+            id: "objects",
+            title: "Kernel objects vs Services",
+            y_label: "objects in the kernel".into(),
+            y_unit: YUnit::Count,
+            caption: "What the kernel holds after the sync, read back from the kernel (iptables: rules; IPVS: services+destinations; eBPF: map entries). Grey: the document's rule counts.".into(),
+            lines: objects.into_iter().chain([document("iptables rules", super::seed_table::DOC_RULES)]).collect(),
+            placeholder: None,
+        },
+        // The data path (connections through each VIP, and what breaks during updates) is a later
+        // issue with its own record kinds; until those exist these plots say so instead of
+        // inventing a schema.
+        PlotData { id: "connection-latency", title: "Connection latency vs Services", y_label: "time to connect".into(), y_unit: YUnit::Nanos, caption: "PLACEHOLDER: connection setup time through a Service VIP, per backend.".into(), lines: Vec::new(), placeholder: Some("No connection records in this run: the lab does not measure the data path yet.".into()) },
+        PlotData { id: "disruptions", title: "Connection disruptions during updates", y_label: "connections broken".into(), y_unit: YUnit::Count, caption: "PLACEHOLDER: connections broken while Services are added or resynced, per backend.".into(), lines: Vec::new(), placeholder: Some("No disruption records in this run: the lab does not measure the data path yet.".into()) },
+    ];
+    for p in plots.iter_mut().filter(|p| p.placeholder.is_none()) {
+        if !p
+            .lines
+            .iter()
+            .any(|l| l.style != Style::Document && !l.points.is_empty())
+        {
+            p.placeholder = Some("Nothing measured for this plot in this run.".into());
+        }
+    }
+    plots
+}
