@@ -98,7 +98,19 @@ fn plots(b: &mut String, m: &ReportModel) -> Result<(), ReportError> {
             Some(why) => {
                 let _ = writeln!(b, "<div class=\"placeholder\">{}</div>", escape(why));
             }
-            None => b.push_str(&svg::render(p)?),
+            None => {
+                b.push_str(&svg::render(p)?);
+                b.push_str("\n<div class=\"legend\">");
+                for line in p.lines.iter().filter(|l| !l.points.is_empty()) {
+                    let _ = write!(
+                        b,
+                        "<span class=\"key\"><span class=\"line\" style=\"{}\"></span>{}</span>",
+                        svg::legend_style(line),
+                        escape(&line.label)
+                    );
+                }
+                b.push_str("</div>");
+            }
         }
         let _ = writeln!(
             b,

@@ -3,7 +3,6 @@
 
 use super::plots::{Line, PlotData, Style, YUnit};
 use super::ReportError;
-use crate::analysis::format_ns;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -25,12 +24,38 @@ pub fn color(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
+/// The CSS colour and border style of a line, for the HTML legend under each plot (a legend in
+/// HTML never covers the data and wraps with the page).
+pub fn legend_style(line: &Line) -> String {
+    let c = match line.style {
+        Style::Document => DOCUMENT_GREY,
+        _ => color(line.color),
+    };
+    let dash = match line.style {
+        Style::Measured => "solid",
+        Style::Derived | Style::Document => "dashed",
+    };
+    format!("border-top: 3px {dash} rgb({},{},{})", c.0, c.1, c.2)
+}
+
 /// `1`, `300`, `5k`, `20k`, `1.2M`.
 pub fn compact(v: f64) -> String {
     match v {
         v if v >= 1e6 => format!("{}M", trim(v / 1e6)),
         v if v >= 1e3 => format!("{}k", trim(v / 1e3)),
         v => trim(v),
+    }
+}
+
+/// Axis ticks in SI seconds with few digits (`10 µs`, `1 ms`, `100 s`), so decade ticks read
+/// as decades; beyond 10,000 s, hours.
+pub fn axis_time(ns: f64) -> String {
+    match ns {
+        v if v >= 1e13 => format!("{} h", trim(v / 3.6e12)),
+        v if v >= 1e9 => format!("{} s", trim(v / 1e9)),
+        v if v >= 1e6 => format!("{} ms", trim(v / 1e6)),
+        v if v >= 1e3 => format!("{} µs", trim(v / 1e3)),
+        v => format!("{} ns", trim(v)),
     }
 }
 
@@ -104,7 +129,7 @@ where
         .build_cartesian_2d(x, y)
         .map_err(|x| e(&x))?;
     let y_fmt = |v: &f64| match plot.y_unit {
-        YUnit::Nanos => format_ns(*v),
+        YUnit::Nanos => axis_time(*v),
         YUnit::Count => compact(*v),
     };
     chart
@@ -121,14 +146,6 @@ where
     for line in plot.lines.iter().filter(|l| !l.points.is_empty()) {
         draw_line(&mut chart, line).map_err(|x| e(&x))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(|x| e(&x))?;
     root.present().map_err(|x| e(&x))?;
     Ok(())
 }
@@ -149,19 +166,12 @@ where
     };
     let points: Vec<(f64, f64)> = line.points.iter().map(|p| (p.n, p.y)).collect();
     let stroke = c.stroke_width(2);
-    let legend = move |(x, y): (i32, i32)| PathElement::new(vec![(x, y), (x + 18, y)], stroke);
     match line.style {
         Style::Measured => {
-            chart
-                .draw_series(LineSeries::new(points.clone(), stroke))?
-                .label(&line.label)
-                .legend(legend);
+            chart.draw_series(LineSeries::new(points.clone(), stroke))?;
         }
         Style::Derived | Style::Document => {
-            chart
-                .draw_series(DashedLineSeries::new(points.clone(), 6, 4, stroke))?
-                .label(&line.label)
-                .legend(legend);
+            chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, stroke))?;
         }
     }
     let marker = c.filled();
