@@ -32,12 +32,26 @@ pub fn verdicts(b: &mut String, m: &ReportModel) {
         return;
     }
     b.push_str("<table><tr><th>claim</th><th>backend</th><th>verdict</th><th>measured</th></tr>\n");
-    for v in &m.verdicts {
+    for (i, v) in m.verdicts.iter().enumerate() {
         let class = v.grade.label().replace(' ', "-");
+        // The claim once, spanning the rows of every backend that answers it.
+        let claim = if i > 0 && m.verdicts[i - 1].claim == v.claim {
+            String::new()
+        } else {
+            let span = m.verdicts[i..]
+                .iter()
+                .take_while(|w| w.claim == v.claim)
+                .count();
+            format!("<td rowspan=\"{span}\">{}</td>", escape(v.claim))
+        };
+        let group = if claim.is_empty() {
+            ""
+        } else {
+            " class=\"group\""
+        };
         let _ = writeln!(
             b,
-            "<tr><td>{}</td><td>{}{}</td><td class=\"grade {class}\">{}</td><td>{}</td></tr>",
-            escape(v.claim),
+            "<tr{group}>{claim}<td>{}{}</td><td class=\"grade {class}\">{}</td><td>{}</td></tr>",
             color_of(m, &v.backend),
             escape(&v.backend),
             v.grade.label(),
@@ -52,15 +66,26 @@ pub fn seed(b: &mut String, m: &ReportModel) {
     let _ = writeln!(b, "<p class=\"note\">{}</p>", escape(READINGS_NOTE));
     let _ = write!(b, "<table><tr><th>row</th><th>backend</th>");
     for n in COLUMNS {
-        let _ = write!(b, "<th>{n} Services</th>");
-    }
-    b.push_str("</tr>\n");
-    for row in &m.seed {
-        let doc = row.backend.is_none();
         let _ = write!(
             b,
-            "<tr{}><td>{}</td><td>{}</td>",
-            if doc { " class=\"document\"" } else { "" },
+            "<th>{} Services</th>",
+            super::seed_table::thousands(n as u64)
+        );
+    }
+    b.push_str("</tr>\n");
+    let mut previous: Option<&str> = None;
+    for row in &m.seed {
+        let doc = row.backend.is_none();
+        // A rule above each backend's group of rows: the table reads as one block per backend.
+        let class = match (doc, row.backend.as_deref() != previous) {
+            (true, _) => " class=\"document\"",
+            (false, true) => " class=\"group\"",
+            (false, false) => "",
+        };
+        previous = row.backend.as_deref();
+        let _ = write!(
+            b,
+            "<tr{class}><td>{}</td><td>{}</td>",
             escape(&row.label),
             row.backend
                 .as_deref()

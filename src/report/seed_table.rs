@@ -82,16 +82,20 @@ pub fn build(backends: &[BackendData]) -> Vec<SeedRow> {
                 .iter()
                 .map(|_| Value::Missing(why.clone()))
                 .collect();
-            rows.push(row(&format!("not measured ({why})"), Unit::Nanos, cells));
+            rows.push(row(
+                "not measured here (see what is missing)",
+                Unit::Nanos,
+                cells,
+            ));
             continue;
         }
         let objects = COLUMNS.iter().map(|&n| object_at(b, n)).collect();
-        let kinds = if b.object_kinds.is_empty() {
-            "objects"
-        } else {
-            &b.object_kinds
+        let kinds = match b.object_kinds.as_str() {
+            "" => "kernel objects".to_string(),
+            k if k.len() > 24 => format!("kernel objects ({} kinds summed)", k.split('+').count()),
+            k => format!("kernel {k}"),
         };
-        rows.push(row(&format!("kernel {kinds}"), Unit::Count, objects));
+        rows.push(row(&kinds, Unit::Count, objects));
         let each = |series: &Series, fit: Option<&PowerFit>| {
             COLUMNS.iter().map(|&n| at_n(series, fit, n)).collect()
         };
@@ -235,11 +239,37 @@ pub fn install_total(c: Option<&Cumulative>, add_fit: Option<&PowerFit>, n: usiz
 pub fn value_text(v: &Value, unit: Unit) -> String {
     let number = |x: f64| match unit {
         Unit::Nanos => crate::analysis::format_ns(x),
-        Unit::Count => format!("{}", x.round() as u64),
+        Unit::Count => thousands(x.round() as u64),
     };
     match v {
         Value::Measured(x) => number(*x),
         Value::Derived { value, .. } => format!("{} DERIVED", number(*value)),
         Value::Missing(_) => "—".to_string(),
+    }
+}
+
+/// `160008` → `160,008`, as the document writes its counts.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_have_separators() {
+        assert_eq!(thousands(8), "8");
+        assert_eq!(thousands(40_000), "40,000");
+        assert_eq!(thousands(160_008), "160,008");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }

@@ -49,6 +49,18 @@ const C_FLAT: &str =
     "IPVS and eBPF use hash tables: their cost stays flat (the numbers imply N^0.09)";
 const C_DISRUPT: &str = "refreshing iptables rules breaks connections while Services scale";
 
+/// The claims in the order reports list them (backends compared within each claim).
+const CLAIMS: [&str; 8] = [
+    C_RULES,
+    C_ADD_A,
+    C_ADD_B,
+    C_IPT_GROWTH,
+    C_UPDATE,
+    C_IPVS,
+    C_FLAT,
+    C_DISRUPT,
+];
+
 /// Grade a measured (or derived) number against the claimed one.
 pub fn grade_ratio(measured: f64, claimed: f64) -> (Grade, String) {
     let ratio = measured / claimed;
@@ -194,6 +206,7 @@ pub fn judge(backends: &[BackendData]) -> Vec<Verdict> {
             Family::Other => {}
         }
     }
+    out.sort_by_key(|v| CLAIMS.iter().position(|c| *c == v.claim));
     out
 }
 
