@@ -63,7 +63,7 @@ fn complete_run_renders_every_table_and_plot() {
     // The document's table with its own numbers, and every measured backend beside it.
     for text in [
         "document: iptables rules",
-        "160000",
+        "160,000",
         "11.0 min",
         "5.0 h",
         "70 µs",
@@ -81,7 +81,8 @@ fn complete_run_renders_every_table_and_plot() {
     // 5,000 and 20,000 were not measured by this fixture: those cells are derived and say so.
     assert!(html.matches("<span class=\"tag\">DERIVED</span>").count() >= 12);
     assert!(html.contains("summed from the add-1 fit"));
-    assert!(html.contains("not measured (unavailable here: kernel has no IPVS"));
+    assert!(html.contains("not measured here (see what is missing)"));
+    assert!(html.contains("ipvs: not measured, unavailable here: kernel has no IPVS"));
 
     // Verdicts and exponents.
     assert!(html.contains("id=\"verdicts\""));
@@ -109,7 +110,9 @@ fn complete_run_renders_every_table_and_plot() {
         md.contains("| document: add 1 iptables rule | (document) | 50 µs | 11.0 min | 5.0 h |")
     );
     assert!(md.contains("DERIVED values were not timed"));
-    assert!(md.contains("| iptables-legacy | **reproduced** |") || md.contains("**reproduced**"));
+    assert!(md.contains(
+        "| 8 iptables rules per Service (8 / 40,000 / 160,000) | iptables-legacy | **reproduced** |"
+    ));
 
     let mut lines = csv.lines();
     assert_eq!(

@@ -38,6 +38,18 @@ enum Command {
     Report(ReportArgs),
     /// Compare two runs: per metric, backend and scale point, the ratio B/A, flagged past a threshold.
     Compare(CompareArgs),
+    /// Build the static site of every run under a reports folder, with an index newest first.
+    Publish(PublishArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PublishArgs {
+    /// The folder of run folders (each holding results.jsonl).
+    #[arg(default_value = "reports")]
+    reports: PathBuf,
+    /// Where the site goes.
+    #[arg(long, default_value = "site")]
+    out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -88,6 +100,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::List => list::run(),
         Command::Report(args) => report::run(args),
         Command::Compare(args) => report::compare(args),
+        Command::Publish(args) => report::publish(args),
     }
 }
 

@@ -1,6 +1,7 @@
-//! `svclab report <run-dir>` and `svclab compare A B`: reports rebuilt from results alone.
+//! `svclab report <run-dir>`, `svclab compare A B` and `svclab publish`: reports rebuilt from
+//! results alone.
 
-use super::{CompareArgs, ReportArgs, UsageError};
+use super::{CompareArgs, PublishArgs, ReportArgs, UsageError};
 use crate::report;
 use anyhow::Context as _;
 use std::path::Path;
@@ -55,4 +56,20 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+pub fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let entries = report::site::publish(&args.reports, &args.out).with_context(|| {
+        format!(
+            "publishing {} into {}",
+            args.reports.display(),
+            args.out.display()
+        )
+    })?;
+    println!(
+        "{} run(s) published: {}",
+        entries.len(),
+        args.out.join("index.html").display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ mod missing;
 pub mod model;
 pub mod plots;
 pub mod seed_table;
+pub mod site;
 mod svg;
 pub mod verdict;
 

@@ -264,6 +264,84 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::Point;
+    use crate::results::Outcome;
+    use crate::stats::summarize;
+
+    fn cumulative(checkpoints: Vec<(usize, u64)>, outcome: Outcome) -> Cumulative {
+        Cumulative {
+            backend: "b".into(),
+            endpoints_per_service: 2,
+            target: 20_000,
+            reached: checkpoints.last().map_or(0, |c| c.0),
+            budget_ns: 5_000_000_000,
+            commit_ns: checkpoints.last().map_or(0, |c| c.1),
+            total_ns: 0,
+            checkpoints,
+            outcome,
+        }
+    }
+
+    #[test]
+    fn install_totals_are_measured_interpolated_or_derived() {
+        let budget = Outcome::Skipped {
+            reason: "budget".into(),
+        };
+        let c = cumulative(vec![(30, 3_000), (300, 300_000)], budget);
+        assert_eq!(install_total(Some(&c), None, 30), Value::Measured(3_000.0));
+        match install_total(Some(&c), None, 1) {
+            Value::Derived { value, how } => {
+                assert_eq!(value, 100.0);
+                assert!(how.contains("interpolated between measured totals at 0 and 30"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Between checkpoints on the log-log line: 3,000 at 30 and 300,000 at 300 is N^2.
+        let mid = install_total(Some(&c), None, 100).number().expect("value");
+        assert!((mid - 33_333.3).abs() < 1.0, "{mid}");
+        // Past the budget: the last total plus the fitted add-1 curve summed (flat 10 ns here).
+        let flat = crate::report::fit::power_law(&[(1.0, 10.0), (100.0, 10.0)]);
+        match install_total(Some(&c), flat.as_ref(), 5_000) {
+            Value::Derived { value, how } => {
+                assert!(
+                    (value - (300_000.0 + 10.0 * 4_700.0)).abs() < 1e-6,
+                    "{value}"
+                );
+                assert!(how.contains("when the time budget ran out"), "{how}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            install_total(Some(&c), None, 5_000),
+            Value::Missing(_)
+        ));
+        assert!(matches!(
+            install_total(None, flat.as_ref(), 1),
+            Value::Missing(_)
+        ));
+    }
+
+    #[test]
+    fn values_at_n_are_measured_only_where_measured() {
+        let point = |n: usize, ns: f64| Point {
+            services: n,
+            summary: summarize(&[ns]).expect("summary"),
+        };
+        let series = Series {
+            backend: "b".into(),
+            points: vec![point(1, 1e6), point(100, 1e8)],
+        };
+        let fit = crate::report::fit::power_law(&[(1.0, 1e6), (100.0, 1e8)]);
+        assert_eq!(at_n(&series, fit.as_ref(), 100), Value::Measured(1e8));
+        match at_n(&series, fit.as_ref(), 1000) {
+            Value::Derived { value, how } => {
+                assert!((value / 1e9 - 1.0).abs() < 1e-9);
+                assert!(how.starts_with("extrapolated"), "{how}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(at_n(&series, None, 1000), Value::Missing(_)));
+    }
 
     #[test]
     fn counts_have_separators() {

@@ -234,3 +234,61 @@ fn rules_verdict(b: &BackendData) -> (Grade, String) {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_grade_by_factor() {
+        assert_eq!(
+            grade_ratio(990e9, 660e9),
+            (Grade::Reproduced, "1.5× higher".into())
+        );
+        assert_eq!(grade_ratio(660e9, 660e9).1, "about the same");
+        assert_eq!(
+            grade_ratio(100e9, 660e9),
+            (Grade::Differs, "6.6× lower".into())
+        );
+        assert_eq!(
+            grade_ratio(1e9, 660e9),
+            (Grade::NotReproduced, "660× lower".into())
+        );
+    }
+
+    #[test]
+    fn exponents_grade_by_distance_and_growth_class() {
+        let g = |b, claimed, steep| grade_exponent(b, claimed, steep).0;
+        assert_eq!(g(Some(2.0), 1.97, true), Grade::Reproduced);
+        assert_eq!(g(Some(1.06), 1.97, true), Grade::Differs);
+        assert_eq!(g(Some(0.75), 1.97, true), Grade::NotReproduced);
+        assert_eq!(g(Some(0.0), 0.09, false), Grade::Reproduced);
+        assert_eq!(g(Some(0.6), 0.09, false), Grade::Differs);
+        assert_eq!(g(Some(1.2), 0.09, false), Grade::NotReproduced);
+        assert_eq!(g(None, 0.09, false), Grade::NotMeasured);
+    }
+
+    #[test]
+    fn worst_grade_wins_and_derived_inputs_are_named() {
+        let values = [
+            (5000, Value::Measured(600e9), 660e9),
+            (
+                20000,
+                Value::Derived {
+                    value: 1e9,
+                    how: "fit".into(),
+                },
+                18_000e9,
+            ),
+        ];
+        let (grade, detail) = grade_values(&values);
+        assert_eq!(grade, Grade::NotReproduced);
+        assert!(
+            detail.contains("at 20000: 1.00 s DERIVED vs 5.0 h"),
+            "{detail}"
+        );
+        assert!(!detail.contains("10.0 min DERIVED"), "{detail}");
+        let missing = [(5000, Value::Missing("x".into()), 660e9)];
+        assert_eq!(grade_values(&missing).0, Grade::NotMeasured);
+    }
+}
