@@ -15,7 +15,25 @@ pub struct PowerFit {
     pub n_max: f64,
 }
 
+/// An exponent as text with two decimals, never `-0.00`.
+pub fn exponent_text(b: f64) -> String {
+    if b.abs() < 0.005 {
+        "0.00".to_string()
+    } else {
+        format!("{b:.2}")
+    }
+}
+
 impl PowerFit {
+    /// `R² 0.84, 4 points`; with two points a line always fits, so only the count is said.
+    pub fn quality(&self) -> String {
+        if self.points <= 2 {
+            format!("{} points", self.points)
+        } else {
+            format!("R² {:.2}, {} points", self.r2, self.points)
+        }
+    }
+
     pub fn predict(&self, n: f64) -> f64 {
         self.coefficient * n.powf(self.exponent)
     }

@@ -19,7 +19,8 @@ add-1 curve and marked so.";
 pub const GRADING_NOTE: &str = "Numbers: within 2× of the document's is reproduced, within 10× differs \
 (by the factor shown), beyond 10× not reproduced. Growth: a fitted exponent within ±0.25 of the one \
 the document's numbers imply is reproduced; the same growth class (super-linear, or sub-linear) \
-differs; the other class is not reproduced. DERIVED inputs are marked in the detail.";
+differs; the other class is not reproduced. \"Update time grows with the table\" is reproduced by \
+any growth of N^0.75 or steeper. DERIVED inputs are marked in the detail.";
 
 /// Why a one-at-a-time install stopped, in words.
 pub fn stop_reason(outcome: &Outcome) -> String {

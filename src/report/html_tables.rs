@@ -142,11 +142,11 @@ pub fn seed(b: &mut String, m: &ReportModel) {
 
 pub fn exponents(b: &mut String, m: &ReportModel) {
     b.push_str("<h2 id=\"exponents\">Scaling exponents</h2>\n<p class=\"note\">Least squares on log-log, time ≈ a·N<sup>b</sup>, over the top decade of measured N: small N is dominated by fixed per-call costs (a process start, a netlink round trip) that hide the growth. The add-1 fit over all points is shown for comparison. b = 0 is flat, 1 linear, 2 quadratic. The document's iptables numbers imply b ≈ 1.9, its IPVS numbers b ≈ 0.09.</p>\n");
-    b.push_str("<table><tr><th>backend</th><th>add-1 (top decade)</th><th>add-1 (all points)</th><th>full sync</th><th>update-endpoints</th></tr>\n");
+    b.push_str("<table><tr><th>backend</th><th>add-1 (top decade of N)</th><th>add-1 (all points)</th><th>full sync</th><th>update-endpoints</th></tr>\n");
     for be in &m.backends {
         let f = |fit: &Option<super::fit::PowerFit>| {
             fit.map_or("<td class=\"missing\">—</td>".to_string(), |f| {
-                format!("<td class=\"num\">N<sup>{:.2}</sup> <span class=\"note\">(R² {:.2}, {} points, N {}–{})</span></td>", f.exponent, f.r2, f.points, f.n_min, f.n_max)
+                format!("<td class=\"num\" title=\"N {}–{}\">N<sup>{}</sup> <span class=\"note\">{}</span></td>", f.n_min, f.n_max, super::fit::exponent_text(f.exponent), f.quality())
             })
         };
         let _ = writeln!(
@@ -191,6 +191,10 @@ pub fn measurements(b: &mut String, m: &ReportModel) {
         );
         for op in ops {
             match r.ops.get(&op) {
+                // One sample (the initial sync) has no spread worth a second number.
+                Some(Cell::Measured(s)) if s.count == 1 => {
+                    let _ = write!(b, "<td class=\"num\">{}</td>", format_ns(s.median));
+                }
                 Some(Cell::Measured(s)) => {
                     let _ = write!(
                         b,

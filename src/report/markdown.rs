@@ -100,7 +100,11 @@ impl Report for Markdown {
         for b in &m.backends {
             let f = |fit: &Option<super::fit::PowerFit>| {
                 fit.map_or("—".to_string(), |f| {
-                    format!("N^{:.2} (R² {:.2}, {} points)", f.exponent, f.r2, f.points)
+                    format!(
+                        "N^{} ({})",
+                        super::fit::exponent_text(f.exponent),
+                        f.quality()
+                    )
                 })
             };
             let _ = writeln!(

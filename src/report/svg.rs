@@ -47,11 +47,14 @@ pub fn compact(v: f64) -> String {
     }
 }
 
-/// Axis ticks in SI seconds with few digits (`10 µs`, `1 ms`, `100 s`), so decade ticks read
-/// as decades; beyond 10,000 s, hours.
+/// Axis ticks in SI seconds with few digits (`10 µs`, `1 ms`, `100 s`, `10,000 s`), so decade
+/// ticks read as decades (hours would put 2.8 h where 10,000 s belongs).
 pub fn axis_time(ns: f64) -> String {
     match ns {
-        v if v >= 1e13 => format!("{} h", trim(v / 3.6e12)),
+        v if v >= 1e12 => format!(
+            "{} s",
+            super::seed_table::thousands((v / 1e9).round() as u64)
+        ),
         v if v >= 1e9 => format!("{} s", trim(v / 1e9)),
         v if v >= 1e6 => format!("{} ms", trim(v / 1e6)),
         v if v >= 1e3 => format!("{} µs", trim(v / 1e3)),

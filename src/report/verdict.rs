@@ -130,7 +130,29 @@ fn grade_exponent(b: Option<f64>, claimed: f64, steep: bool) -> (Grade, String) 
     } else {
         Grade::NotReproduced
     };
-    (grade, format!("fitted N^{b:.2} vs N^{claimed:.2}"))
+    let b = super::fit::exponent_text(b);
+    (grade, format!("fitted N^{b} vs N^{claimed:.2}"))
+}
+
+/// "Update time grows with the table": any clear growth (N^0.75 or steeper) reproduces it;
+/// a rewrite of the whole table is at least linear, a partial one can be flatter.
+fn grade_growth(b: Option<f64>) -> (Grade, String) {
+    let Some(b) = b else {
+        return (
+            Grade::NotMeasured,
+            "fewer than two measured scale points".into(),
+        );
+    };
+    let grade = match b {
+        b if b >= 0.75 => Grade::Reproduced,
+        b if b >= 0.25 => Grade::Differs,
+        _ => Grade::NotReproduced,
+    };
+    let b = super::fit::exponent_text(b);
+    (
+        grade,
+        format!("update-endpoints fitted N^{b} (N^1 = proportional to the table)"),
+    )
 }
 
 pub fn judge(backends: &[BackendData]) -> Vec<Verdict> {
@@ -172,11 +194,7 @@ pub fn judge(backends: &[BackendData]) -> Vec<Verdict> {
                     C_IPT_GROWTH,
                     grade_exponent(b.add_fit.map(|f| f.exponent), doc_ipt.unwrap_or(1.9), true),
                 );
-                let (g, d) = grade_exponent(b.update_fit.map(|f| f.exponent), 1.0, true);
-                say(
-                    C_UPDATE,
-                    (g, format!("update-endpoints {d} (linear = whole table)")),
-                );
+                say(C_UPDATE, grade_growth(b.update_fit.map(|f| f.exponent)));
                 say(
                     C_DISRUPT,
                     (
@@ -266,6 +284,9 @@ mod tests {
         assert_eq!(g(Some(0.6), 0.09, false), Grade::Differs);
         assert_eq!(g(Some(1.2), 0.09, false), Grade::NotReproduced);
         assert_eq!(g(None, 0.09, false), Grade::NotMeasured);
+        assert_eq!(grade_growth(Some(1.26)).0, Grade::Reproduced);
+        assert_eq!(grade_growth(Some(0.5)).0, Grade::Differs);
+        assert_eq!(grade_growth(Some(0.03)).0, Grade::NotReproduced);
     }
 
     #[test]
