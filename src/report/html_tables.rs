@@ -141,7 +141,7 @@ pub fn seed(b: &mut String, m: &ReportModel) {
 }
 
 pub fn exponents(b: &mut String, m: &ReportModel) {
-    b.push_str("<h2 id=\"exponents\">Scaling exponents</h2>\n<p class=\"note\">Least squares on log-log, time ≈ a·N<sup>b</sup>, over the top decade of measured N: small N is dominated by fixed per-call costs (a process start, a netlink round trip) that hide the growth. The add-1 fit over all points is shown for comparison. b = 0 is flat, 1 linear, 2 quadratic. The document's iptables numbers imply b ≈ 1.9, its IPVS numbers b ≈ 0.09.</p>\n");
+    b.push_str("<h2 id=\"exponents\">Scaling exponents</h2>\n<p class=\"note\">Least squares on log-log, time ≈ a·N<sup>b</sup>, over the top decade of measured N: small N is dominated by fixed per-call costs (a process start, a netlink round trip) that hide the growth. The add-1 fit over all points is shown for comparison. b = 0 is flat, 1 linear, 2 quadratic. The document's iptables numbers imply b ≈ 1.97, its IPVS numbers b ≈ 0.08.</p>\n");
     b.push_str("<table><tr><th>backend</th><th>add-1 (top decade of N)</th><th>add-1 (all points)</th><th>full sync</th><th>update-endpoints</th></tr>\n");
     for be in &m.backends {
         let f = |fit: &Option<super::fit::PowerFit>| {

@@ -42,11 +42,11 @@ const C_RULES: &str = "8 iptables rules per Service (8 / 40,000 / 160,000)";
 const C_ADD_A: &str = "(A) adding 1 iptables rule takes 11 min at 5,000 and 5 h at 20,000 Services";
 const C_ADD_B: &str = "(B) installing 5,000 / 20,000 Services rule by rule takes 11 min / 5 h";
 const C_IPT_GROWTH: &str =
-    "iptables add latency rises steeply with the table (the numbers imply N^1.9)";
+    "iptables add latency rises steeply with the table (its numbers imply about N^2)";
 const C_UPDATE: &str = "iptables updates rewrite the whole table: update time grows with it";
 const C_IPVS: &str = "adding 1 IPVS rule takes 30 / 50 / 70 µs at 1 / 5,000 / 20,000 Services";
 const C_FLAT: &str =
-    "IPVS and eBPF use hash tables: their cost stays flat (the numbers imply N^0.09)";
+    "IPVS and eBPF use hash tables: their cost stays flat (its IPVS numbers imply N^0.08)";
 const C_DISRUPT: &str = "refreshing iptables rules breaks connections while Services scale";
 
 /// The claims in the order reports list them (backends compared within each claim).
