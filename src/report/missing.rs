@@ -27,7 +27,7 @@ pub fn notices(records: &[Record], backends: &[BackendData]) -> Vec<String> {
         )),
         Some(end) => {
             if let Some(d) = &end.detail {
-                out.push(format!("The run completed, but {d}."));
+                out.push(format!("The run completed with failures ({d}); they are listed here."));
             }
         }
     }
