@@ -125,6 +125,15 @@ pub fn compare(a: &ReportModel, b: &ReportModel, threshold: f64) -> Comparison {
     }
 }
 
+/// Two decimals, or three significant digits below 0.1 (so 700× faster is not "0.00").
+pub fn ratio_text(r: f64) -> String {
+    if r < 0.1 {
+        format!("{r:.2e}")
+    } else {
+        format!("{r:.2}")
+    }
+}
+
 pub fn text(c: &Comparison) -> String {
     let mut o = String::new();
     let _ = writeln!(
@@ -140,13 +149,13 @@ pub fn text(c: &Comparison) -> String {
     for r in &c.rows {
         let _ = writeln!(
             o,
-            "{:<16} {:>8} {:<22} {:>12} {:>12} {:>8.2}  {}",
+            "{:<16} {:>8} {:<22} {:>12} {:>12} {:>8}  {}",
             r.backend,
             r.services,
             r.metric,
             format_ns(r.a_ns),
             format_ns(r.b_ns),
-            r.ratio,
+            ratio_text(r.ratio),
             r.flag.unwrap_or("")
         );
     }
@@ -172,7 +181,7 @@ pub fn html(c: &Comparison) -> String {
             Some(_) => "grade reproduced",
             None => "",
         };
-        let _ = writeln!(b, "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td class=\"{class}\">{}</td></tr>", escape(&r.backend), r.services, escape(&r.metric), format_ns(r.a_ns), format_ns(r.b_ns), r.ratio, r.flag.unwrap_or(""));
+        let _ = writeln!(b, "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{class}\">{}</td></tr>", escape(&r.backend), r.services, escape(&r.metric), format_ns(r.a_ns), format_ns(r.b_ns), ratio_text(r.ratio), r.flag.unwrap_or(""));
     }
     let _ = writeln!(
         b,
