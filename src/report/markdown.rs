@@ -135,6 +135,7 @@ impl Report for Markdown {
             let cells: Vec<String> = ops
                 .iter()
                 .map(|op| match row.ops.get(op) {
+                    Some(Cell::Measured(s)) if s.count == 1 => format_ns(s.median),
                     Some(Cell::Measured(s)) => {
                         format!("{} / {}", format_ns(s.median), format_ns(s.p99))
                     }
