@@ -74,8 +74,8 @@ impl Report for Html {
         tables::seed(&mut b, m);
         tables::exponents(&mut b, m);
         plots(&mut b, m)?;
-        tables::measurements(&mut b, m);
-        tables::environment(&mut b, m);
+        super::html_results::measurements(&mut b, m);
+        super::html_results::environment(&mut b, m);
         Ok(TEMPLATE
             .replace(
                 "{{title}}",

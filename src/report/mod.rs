@@ -4,9 +4,12 @@
 
 pub mod compare;
 mod csv;
+pub mod derived;
 mod environment;
 pub mod fit;
+pub mod grade;
 mod html;
+mod html_results;
 mod html_tables;
 mod markdown;
 mod missing;

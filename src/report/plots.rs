@@ -1,7 +1,8 @@
 //! What each plot shows, as data (pure and testable); `svg.rs` draws it.
 
+use super::derived::install_total;
 use super::model::BackendData;
-use super::seed_table::{install_total, COLUMNS, DOC_IPTABLES_ADD_NS, DOC_IPVS_ADD_NS};
+use super::seed_table::{COLUMNS, DOC_IPTABLES_ADD_NS, DOC_IPVS_ADD_NS};
 use crate::analysis::Series;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

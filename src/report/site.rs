@@ -1,8 +1,8 @@
 //! The published site: every run folder under `reports/` with its report, and an index page
 //! listing the runs newest first. `svclab publish` (and scripts/publish.sh, and CI) build it.
 
+use super::grade::Grade;
 use super::model::ReportModel;
-use super::verdict::Grade;
 use super::{escape, ReportError};
 use std::fmt::Write as _;
 
