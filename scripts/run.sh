@@ -17,5 +17,5 @@ out="reports/$run_id"
 status=0
 ./target/release/svclab run --out "$out" "$@" || status=$?
 echo
-echo "report folder: $out (results.jsonl)"
+echo "report folder: $out (index.html, summary.md, results.csv, results.jsonl)"
 exit $status

@@ -12,7 +12,9 @@ set -euo pipefail
 #   clang, llvm, libbpf-dev, linux-libc-dev - compile backends/ebpf/bpf/*.bpf.c (build.rs)
 #   ipvsadm   - the ipvsadm backend (one process per rule, ipvsadm -R)
 #   kmod      - modprobe/depmod for IPVS modules (in the lab VM)
-PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev ipvsadm kmod)
+#   chromium  - headless browser: tests/report_browser.rs opens the HTML report and fails on
+#               console errors or a blank page
+PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev ipvsadm kmod chromium)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

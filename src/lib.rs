@@ -11,6 +11,7 @@ pub mod environment;
 pub mod privilege;
 pub mod progress;
 pub mod registry;
+pub mod report;
 pub mod results;
 pub mod runner;
 pub mod sandbox;

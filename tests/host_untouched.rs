@@ -46,7 +46,7 @@ fn a_run_leaves_the_host_namespace_byte_identical() {
             "--out",
             dir.path().to_str().expect("utf-8 path"),
         ])
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("svclab starts");
@@ -60,7 +60,16 @@ fn a_run_leaves_the_host_namespace_byte_identical() {
         std::thread::sleep(Duration::from_millis(5));
     };
     let stderr = std::io::read_to_string(child.stderr.take().expect("stderr")).unwrap_or_default();
-    assert!(status.success(), "run failed: {stderr}");
+    // The summary table on stdout says which step failed; without it a failure is a bare code.
+    let stdout = std::io::read_to_string(child.stdout.take().expect("stdout")).unwrap_or_default();
+    assert!(
+        status.success(),
+        "run failed ({status}): {stderr}\n{stdout}"
+    );
     assert_eq!(host_firewall(), before, "the host's firewall changed");
+    // The run ends with its report, written next to the results.
+    for file in ["index.html", "summary.md", "results.csv"] {
+        assert!(dir.path().join(file).is_file(), "the run wrote no {file}");
+    }
     seen.assert_nothing_left();
 }

@@ -83,6 +83,13 @@ fn ctrl_c_mid_run_leaves_no_namespace_and_keeps_results() {
             >= 6
     );
 
+    // An interrupted run still gets its report, which says so.
+    let html = std::fs::read_to_string(dir.path().join("index.html")).unwrap_or_default();
+    assert!(
+        html.contains("class=\"status interrupted\""),
+        "report of the interrupted run"
+    );
+
     // Every namespace the run used (besides the one it started in) is gone.
     seen.assert_nothing_left();
 }

@@ -3,6 +3,7 @@
 mod doctor;
 mod list;
 mod probe_client;
+mod report;
 mod run;
 mod scenarios;
 
@@ -37,6 +38,48 @@ enum Command {
     /// The data path's client process (started by the lab).
     #[command(hide = true)]
     ProbeClient(probe_client::ProbeClientArgs),
+    /// Write index.html, summary.md and results.csv of a run from its results.jsonl alone.
+    Report(ReportArgs),
+    /// Compare two runs: per metric, backend and scale point, the ratio B/A, flagged past a threshold.
+    Compare(CompareArgs),
+    /// Build the static site of every run under a reports folder, with an index newest first.
+    Publish(PublishArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PublishArgs {
+    /// The folder of run folders (each holding results.jsonl).
+    #[arg(default_value = "reports")]
+    reports: PathBuf,
+    /// Where the site goes.
+    #[arg(long, default_value = "site")]
+    out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A run folder (holding results.jsonl), or a results.jsonl file.
+    run: PathBuf,
+    /// Where to write the report (default: the run folder).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The baseline run (folder or results.jsonl).
+    a: PathBuf,
+    /// The run compared with it.
+    b: PathBuf,
+    /// Flag a ratio B/A at or above this, or at or below its inverse.
+    #[arg(long, default_value_t = 1.25)]
+    threshold: f64,
+    /// HTML output (default: compare-<A's run id>.html in B's folder).
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Exit 1 when any value is flagged (for CI).
+    #[arg(long)]
+    fail_on_flag: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,6 +103,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Doctor => doctor::run(),
         Command::List => list::run(),
         Command::ProbeClient(args) => probe_client::run(args),
+        Command::Report(args) => report::run(args),
+        Command::Compare(args) => report::compare(args),
+        Command::Publish(args) => report::publish(args),
     }
 }
 

@@ -1,4 +1,5 @@
-//! `svclab run`: validate the scenario, check privileges, measure, stream results, summarize.
+//! `svclab run`: validate the scenario, check privileges, measure, stream results, summarize,
+//! report.
 
 use super::{scenarios, RunArgs, UsageError};
 use crate::environment;
@@ -73,6 +74,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing {}", results_path.display()))?;
     print!("{}", summary::render(out.records()));
     println!("\nresults: {}", results_path.display());
+    // The results are complete on disk by now; a report that fails to render is said and the
+    // run's own outcome stands (`svclab report` can rebuild it later).
+    match super::report::write(&results_path, &out_dir) {
+        Ok(written) => {
+            if let Some(html) = written.iter().find(|p| p.ends_with("index.html")) {
+                println!("report:  {}", html.display());
+            }
+        }
+        Err(e) => eprintln!(
+            "svclab: the report could not be written ({e:#}); the results are intact, retry with: svclab report {}",
+            out_dir.display()
+        ),
+    }
     match outcome? {
         RunStatus::Completed => Ok(ExitCode::SUCCESS),
         RunStatus::CompletedWithFailures => Ok(ExitCode::from(1)),

@@ -20,8 +20,30 @@ pub enum ReadError {
     },
 }
 
+/// Record kinds this version writes; a line of another kind comes from a newer svclab.
+const KNOWN: [&str; 9] = [
+    "environment",
+    "backend",
+    "measurement",
+    "object_check",
+    "cumulative",
+    "probe",
+    "connect_latency",
+    "disruption",
+    "run_end",
+];
+
+/// A well-formed record of a kind this version does not know (written by a newer svclab).
+fn is_unknown_kind(line: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(line)
+        .ok()
+        .and_then(|v| v.get("record").and_then(|r| r.as_str()).map(String::from))
+        .is_some_and(|kind| !KNOWN.contains(&kind.as_str()))
+}
+
 /// All complete records of a results file. A malformed line other than the last is an error; a
-/// malformed last line (the run was killed mid-write) is dropped.
+/// malformed last line (the run was killed mid-write) is dropped, and so are records of kinds
+/// this version does not know (a newer svclab wrote them; the rest still reads).
 pub fn read_records(path: &Path) -> Result<Vec<Record>, ReadError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
@@ -34,6 +56,7 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>, ReadError> {
         match serde_json::from_str(line) {
             Ok(record) => records.push(record),
             Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(_) if is_unknown_kind(line) => continue,
             Err(source) => {
                 return Err(ReadError::Record {
                     file,
@@ -62,6 +85,24 @@ mod tests {
         });
         let line = serde_json::to_string(&end).expect("json");
         std::fs::write(&path, format!("{line}\n{}", &line[..10])).expect("write");
+        assert_eq!(read_records(&path).expect("read"), vec![end]);
+    }
+
+    #[test]
+    fn records_of_unknown_kinds_are_skipped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("results.jsonl");
+        let end = Record::RunEnd(RunEnd {
+            finished_at: "x".into(),
+            status: "completed".into(),
+            detail: None,
+        });
+        let line = serde_json::to_string(&end).expect("json");
+        std::fs::write(
+            &path,
+            format!("{{\"record\":\"from_the_future\",\"x\":1}}\n{line}\n"),
+        )
+        .expect("write");
         assert_eq!(read_records(&path).expect("read"), vec![end]);
     }
 

@@ -23,12 +23,15 @@ pub struct Plan {
     pub warmup: usize,
     pub step_timeout: Duration,
     pub cumulative: CumulativePlan,
+    // Defaults let results written before these existed still be read.
+    #[serde(default)]
     pub datapath: DatapathPlan,
+    #[serde(default)]
     pub disruption: DisruptionPlan,
 }
 
 /// Proving the rules forward, and timing connections through them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DatapathPlan {
     pub enabled: bool,
     /// Services probed after each sync (all of them when fewer).
@@ -40,13 +43,14 @@ pub struct DatapathPlan {
 }
 
 /// New and long-lived connections to a stable Service while the backend resyncs and updates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DisruptionPlan {
     pub enabled: bool,
     /// Rounds of (full sync + endpoint update) during the stream, at least.
     pub rounds: usize,
     /// Rounds go on until the stream has run at least this long (fast data planes finish a
     /// round in microseconds, too quick for a stream of connections to overlap it).
+    #[serde(default)]
     pub duration: Duration,
     /// Pause between new connections.
     pub interval: Duration,

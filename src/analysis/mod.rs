@@ -1,6 +1,12 @@
 //! From records to numbers: pure functions over `results.jsonl` content, shared by the end-of-run
 //! summary and the reports.
 
+pub mod series;
+
+pub use series::{
+    backends_in_order, latency_series, object_series, op_series, ObjectSeries, Per, Point, Series,
+};
+
 use crate::results::{Cumulative, Measurement, ObjectCheck, Op, Outcome, Record};
 use crate::stats::{summarize, Summary};
 use std::collections::BTreeMap;

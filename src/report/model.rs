@@ -1,0 +1,183 @@
+//! Records → the report model: everything every renderer shows, computed once and purely, so the
+//! HTML, Markdown and CSV renderers only format.
+
+use super::environment::{self, EnvBlock};
+use super::fit::{power_law, tail_power_law, PowerFit};
+use super::plots::{self, PlotData};
+use super::seed_table::{self, SeedRow};
+use super::verdict::{self, Verdict};
+use crate::analysis::{
+    latency_series, object_series, op_series, point_rows, Per, PointRow, Series,
+};
+use crate::results::{Cumulative, Disruption, Op, Record};
+use svclab_backend::Availability;
+
+/// Which of the document's claims a backend answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Iptables,
+    Ipvs,
+    Ebpf,
+    Other,
+}
+
+impl Family {
+    pub fn of(backend: &str) -> Family {
+        if backend.starts_with("iptables") {
+            Family::Iptables
+        } else if backend.starts_with("ipvs") {
+            Family::Ipvs
+        } else if backend.starts_with("ebpf") {
+            Family::Ebpf
+        } else {
+            Family::Other
+        }
+    }
+}
+
+/// One backend's curves, fits and one-at-a-time install.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendData {
+    pub name: String,
+    pub family: Family,
+    pub availability: Option<Availability>,
+    pub add: Series,
+    pub add_per_object: Series,
+    pub add_per_call: Series,
+    pub full_sync: Series,
+    pub update: Series,
+    pub objects: Vec<(usize, u64)>,
+    pub object_kinds: String,
+    pub cumulative: Option<Cumulative>,
+    /// Connect + first byte through VIPs, and straight to endpoints (the floor).
+    pub vip_latency: Series,
+    pub direct_latency: Series,
+    /// Streams of connections during resyncs and updates, one per scale point.
+    pub disruptions: Vec<Disruption>,
+    /// Fits over the top decade of N (see [`tail_power_law`]); `add_fit_all` over every point.
+    pub add_fit: Option<PowerFit>,
+    pub add_fit_all: Option<PowerFit>,
+    pub add_per_object_fit: Option<PowerFit>,
+    pub full_sync_fit: Option<PowerFit>,
+    pub update_fit: Option<PowerFit>,
+}
+
+impl BackendData {
+    pub fn measured_anything(&self) -> bool {
+        !self.add.points.is_empty() || !self.full_sync.points.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportModel {
+    pub run_id: String,
+    pub scenario: String,
+    /// `completed`, `interrupted`, `failed`, or `incomplete` (no end record).
+    pub status: String,
+    pub environment: EnvBlock,
+    /// What is missing from this run, one sentence each.
+    pub notices: Vec<String>,
+    pub backends: Vec<BackendData>,
+    pub rows: Vec<PointRow>,
+    pub seed: Vec<SeedRow>,
+    pub verdicts: Vec<Verdict>,
+    pub plots: Vec<PlotData>,
+}
+
+/// How much of the top of the range the exponents are fitted over.
+pub const TAIL_DECADES: f64 = 1.0;
+
+fn medians(series: &Series) -> Vec<(f64, f64)> {
+    series
+        .points
+        .iter()
+        .map(|p| (p.services as f64, p.summary.median))
+        .collect()
+}
+
+/// Fit over the measured medians of the top decade of a series.
+pub fn fit_of(series: &Series) -> Option<PowerFit> {
+    tail_power_law(&medians(series), TAIL_DECADES)
+}
+
+pub fn build(records: &[Record]) -> ReportModel {
+    let pick = |series: Vec<Series>, name: &str| {
+        series
+            .into_iter()
+            .find(|s| s.backend == name)
+            .unwrap_or_else(|| Series {
+                backend: name.to_string(),
+                points: Vec::new(),
+            })
+    };
+    let objects = object_series(records);
+    let backends: Vec<BackendData> = crate::analysis::backends_in_order(records)
+        .into_iter()
+        .map(|name| {
+            let add = pick(op_series(records, Op::Add, Per::Call), &name);
+            let add_per_object = pick(op_series(records, Op::Add, Per::ObjectWritten), &name);
+            let full_sync = pick(op_series(records, Op::FullSync, Per::Call), &name);
+            let update = pick(op_series(records, Op::UpdateEndpoints, Per::Call), &name);
+            let (object_points, object_kinds) = objects
+                .iter()
+                .find(|o| o.backend == name)
+                .map(|o| (o.points.clone(), o.kinds.clone()))
+                .unwrap_or_default();
+            BackendData {
+                family: Family::of(&name),
+                availability: records.iter().find_map(|r| match r {
+                    Record::Backend(b) if b.backend == name => Some(b.availability.clone()),
+                    _ => None,
+                }),
+                add_fit: fit_of(&add),
+                add_fit_all: power_law(&medians(&add)),
+                add_per_object_fit: fit_of(&add_per_object),
+                full_sync_fit: fit_of(&full_sync),
+                update_fit: fit_of(&update),
+                add_per_call: pick(op_series(records, Op::Add, Per::KernelCall), &name),
+                cumulative: records.iter().find_map(|r| match r {
+                    Record::Cumulative(c) if c.backend == name => Some(c.clone()),
+                    _ => None,
+                }),
+                vip_latency: pick(latency_series(records, "vip"), &name),
+                direct_latency: pick(latency_series(records, "endpoint"), &name),
+                disruptions: records
+                    .iter()
+                    .filter_map(|r| match r {
+                        Record::Disruption(d) if d.backend == name => Some(d.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                objects: object_points,
+                object_kinds,
+                name,
+                add,
+                add_per_object,
+                full_sync,
+                update,
+            }
+        })
+        .collect();
+    let env = records.iter().find_map(|r| match r {
+        Record::Environment(e) => Some(e.as_ref()),
+        _ => None,
+    });
+    let end = records.iter().find_map(|r| match r {
+        Record::RunEnd(e) => Some(e),
+        _ => None,
+    });
+    ReportModel {
+        run_id: env.map_or_else(|| "unknown run".into(), |e| e.run_id.clone()),
+        scenario: env.map_or_else(String::new, |e| {
+            format!("{} ({})", e.scenario.name, e.scenario.description)
+        }),
+        status: end.map_or_else(|| "incomplete".into(), |e| e.status.clone()),
+        environment: environment::block(env),
+        notices: super::missing::notices(records, &backends),
+        rows: point_rows(records),
+        seed: seed_table::build(&backends),
+        verdicts: verdict::judge(&backends),
+        plots: plots::data(&backends),
+        backends,
+    }
+}

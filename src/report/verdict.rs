@@ -1,0 +1,137 @@
+//! One verdict per claim of the source document and backend that answers it (grading rules in
+//! `grade.rs`).
+
+use super::derived::{at_n, install_total};
+use super::fit::power_law;
+use super::grade::{grade_exponent, grade_growth, grade_values, Grade};
+use super::model::{BackendData, Family};
+use super::seed_table::{Value, COLUMNS, DOC_IPTABLES_ADD_NS, DOC_IPVS_ADD_NS};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub claim: &'static str,
+    pub backend: String,
+    pub grade: Grade,
+    pub detail: String,
+}
+
+const C_RULES: &str = "8 iptables rules per Service (8 / 40,000 / 160,000)";
+const C_ADD_A: &str = "(A) adding 1 iptables rule takes 11 min at 5,000 and 5 h at 20,000 Services";
+const C_ADD_B: &str = "(B) installing 5,000 / 20,000 Services rule by rule takes 11 min / 5 h";
+const C_IPT_GROWTH: &str =
+    "iptables add latency rises steeply with the table (its numbers imply about N^2)";
+const C_UPDATE: &str = "iptables updates rewrite the whole table: update time grows with it";
+const C_IPVS: &str = "adding 1 IPVS rule takes 30 / 50 / 70 µs at 1 / 5,000 / 20,000 Services";
+const C_FLAT: &str =
+    "IPVS and eBPF use hash tables: their cost stays flat (its IPVS numbers imply N^0.08)";
+const C_DISRUPT: &str = "refreshing iptables rules breaks connections while Services scale";
+
+/// The claims in the order reports list them (backends compared within each claim).
+const CLAIMS: [&str; 8] = [
+    C_RULES,
+    C_ADD_A,
+    C_ADD_B,
+    C_IPT_GROWTH,
+    C_UPDATE,
+    C_IPVS,
+    C_FLAT,
+    C_DISRUPT,
+];
+
+pub fn judge(backends: &[BackendData]) -> Vec<Verdict> {
+    let doc_ipt =
+        power_law(&[(1.0, 50e3), (5000.0, 660e9), (20000.0, 18000e9)]).map(|f| f.exponent);
+    let doc_ipvs = power_law(&[(1.0, 30e3), (5000.0, 50e3), (20000.0, 70e3)]).map(|f| f.exponent);
+    let mut out = Vec::new();
+    for b in backends.iter().filter(|b| b.measured_anything()) {
+        let mut say = |claim, (grade, detail): (Grade, String)| {
+            out.push(Verdict {
+                claim,
+                backend: b.name.clone(),
+                grade,
+                detail,
+            });
+        };
+        match b.family {
+            Family::Iptables => {
+                say(C_RULES, rules_verdict(b));
+                let big = |f: &dyn Fn(usize) -> Value| -> Vec<(usize, Value, f64)> {
+                    COLUMNS
+                        .iter()
+                        .zip(DOC_IPTABLES_ADD_NS)
+                        .skip(1)
+                        .map(|(&n, c)| (n, f(n), c))
+                        .collect()
+                };
+                say(
+                    C_ADD_A,
+                    grade_values(&big(&|n| at_n(&b.add, b.add_fit.as_ref(), n))),
+                );
+                say(
+                    C_ADD_B,
+                    grade_values(&big(&|n| {
+                        install_total(b.cumulative.as_ref(), b.add_fit.as_ref(), n)
+                    })),
+                );
+                say(
+                    C_IPT_GROWTH,
+                    grade_exponent(b.add_fit.map(|f| f.exponent), doc_ipt.unwrap_or(1.9), true),
+                );
+                say(C_UPDATE, grade_growth(b.update_fit.map(|f| f.exponent)));
+                say(
+                    C_DISRUPT,
+                    (
+                        Grade::NotMeasured,
+                        "needs the data path's disruption records (later issue)".into(),
+                    ),
+                );
+            }
+            Family::Ipvs | Family::Ebpf => {
+                if b.family == Family::Ipvs {
+                    let values = COLUMNS
+                        .iter()
+                        .zip(DOC_IPVS_ADD_NS)
+                        .map(|(&n, c)| (n, at_n(&b.add, b.add_fit.as_ref(), n), c))
+                        .collect::<Vec<_>>();
+                    say(C_IPVS, grade_values(&values));
+                }
+                say(
+                    C_FLAT,
+                    grade_exponent(
+                        b.add_fit.map(|f| f.exponent),
+                        doc_ipvs.unwrap_or(0.09),
+                        false,
+                    ),
+                );
+            }
+            Family::Other => {}
+        }
+    }
+    out.sort_by_key(|v| CLAIMS.iter().position(|c| *c == v.claim));
+    out
+}
+
+/// Rules per Service from the slope of the kernel's rule count between the smallest and largest
+/// measured points (the fixed chains cancel out).
+fn rules_verdict(b: &BackendData) -> (Grade, String) {
+    let (Some(lo), Some(hi)) = (b.objects.first(), b.objects.last()) else {
+        return (Grade::NotMeasured, "no kernel object checks".into());
+    };
+    if hi.0 == lo.0 {
+        return (Grade::NotMeasured, "one scale point only".into());
+    }
+    let per = (hi.1 as f64 - lo.1 as f64) / (hi.0 - lo.0) as f64;
+    let fixed = lo.1 as f64 - per * lo.0 as f64;
+    let grade = if (per - 8.0).abs() < 0.01 {
+        Grade::Reproduced
+    } else {
+        Grade::Differs
+    };
+    (
+        grade,
+        format!(
+            "kernel holds {per:.2} rules per Service + {fixed:.0} fixed ({} at {} Services)",
+            hi.1, hi.0
+        ),
+    )
+}

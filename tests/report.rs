@@ -1,0 +1,245 @@
+//! Reports rendered from committed fixtures (a real run of tests/fixtures/report/fixture-scenario.toml
+//! on the host kernel: iptables variants and eBPF measured, IPVS unavailable), and the CLI around
+//! them. No root needed.
+
+mod common;
+
+use common::run;
+use std::path::{Path, PathBuf};
+use svclab::report::plots::PLOT_IDS;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/report")
+        .join(name)
+}
+
+/// Copy a fixture into a fresh run folder, as `svclab run` would leave it.
+fn run_dir(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(fixture(name), dir.path().join("results.jsonl")).expect("copy fixture");
+    dir
+}
+
+fn report(dir: &Path) -> (String, String, String) {
+    let out = run(&["report", dir.to_str().expect("utf-8 path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read =
+        |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    (read("index.html"), read("summary.md"), read("results.csv"))
+}
+
+#[test]
+fn complete_run_renders_every_table_and_plot() {
+    let dir = run_dir("complete.jsonl");
+    let (html, md, csv) = report(dir.path());
+
+    // Self-contained: no scripts, no external resources (the SVG namespace is not a fetch).
+    for banned in [
+        "<script",
+        "<link",
+        "src=\"http",
+        "href=\"http",
+        "@import",
+        "url(http",
+    ] {
+        assert!(!html.contains(banned), "index.html contains {banned}");
+    }
+    for id in PLOT_IDS {
+        assert!(
+            html.contains(&format!("id=\"plot-{id}\"")),
+            "plot {id} missing"
+        );
+    }
+    // Every plot is drawn, the data-path ones included.
+    assert_eq!(html.matches("<svg").count(), 6, "inline SVG plots");
+    assert_eq!(html.matches("class=\"placeholder\"").count(), 0);
+    assert!(html.contains("iptables-legacy via VIP"));
+    assert!(html.contains("iptables-legacy direct to endpoint"));
+    assert!(html.contains("long-lived broken"));
+
+    // The document's table with its own numbers, and every measured backend beside it.
+    for text in [
+        "document: iptables rules",
+        "160,000",
+        "11.0 min",
+        "5.0 h",
+        "70 µs",
+    ] {
+        assert!(html.contains(text), "seed table lacks {text}");
+    }
+    for backend in ["iptables-legacy", "iptables-nft", "iptables-cmd", "ebpf"] {
+        assert!(
+            html.contains(&format!("{backend}</td><td class=\"num\">")),
+            "{backend} row"
+        );
+    }
+    assert!(html.contains("(A) add 1 Service at base N"));
+    assert!(html.contains("(B) install N Services one at a time"));
+    // 5,000 and 20,000 were not measured by this fixture: those cells are derived and say so.
+    assert!(html.matches("<span class=\"tag\">DERIVED</span>").count() >= 12);
+    assert!(html.contains("summed from the add-1 fit"));
+    assert!(html.contains("not measured here (see what is missing)"));
+    assert!(html.contains("ipvs: not measured, unavailable here: kernel has no IPVS"));
+
+    // Verdicts and exponents.
+    assert!(html.contains("id=\"verdicts\""));
+    assert!(
+        html.contains("grade reproduced"),
+        "the rule count is reproduced"
+    );
+    assert!(html.contains("8.00 rules per Service + 8 fixed"));
+    assert!(html.contains("N<sup>"), "fitted exponents");
+
+    // Environment block.
+    assert!(html.contains("6.18.44"), "kernel release");
+    assert!(html.contains("AMD EPYC"));
+    assert!(
+        html.contains("hypervisor CPU flag"),
+        "virtualised-host warning"
+    );
+    assert!(
+        !html.contains("Partial run"),
+        "a completed run is not partial"
+    );
+
+    assert!(md.contains("## The source document's table, reproduced"));
+    assert!(
+        md.contains("| document: add 1 iptables rule | (document) | 50 µs | 11.0 min | 5.0 h |")
+    );
+    assert!(md.contains("DERIVED values were not timed"));
+    assert!(md.contains(
+        "| 8 iptables rules per Service (8 / 40,000 / 160,000) | iptables-legacy | **reproduced** |"
+    ));
+
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("backend,services,metric,statistic,value,unit,source")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows
+        .iter()
+        .any(|r| r.starts_with("iptables-legacy,3000,add_1_commit,median,")));
+    // A seed-table cell at an unmeasured scale point is never labelled measured.
+    let at_5000: Vec<&&str> = rows
+        .iter()
+        .filter(|r| r.starts_with("iptables-nft,5000,seed_table: (A)"))
+        .collect();
+    assert!(!at_5000.is_empty());
+    assert!(
+        at_5000.iter().all(|r| r.contains("DERIVED:")),
+        "{at_5000:?}"
+    );
+}
+
+#[test]
+fn partial_run_says_what_is_missing() {
+    let dir = run_dir("partial.jsonl"); // killed during iptables-cmd, last line torn
+    let (html, md, _) = report(dir.path());
+    assert!(html.contains("class=\"status incomplete\""));
+    assert!(html.contains("Partial run: the results have no end record"));
+    assert!(html.contains("iptables-cmd: no add-1 record at 300, 3000 Services (never reached)."));
+    assert!(html.contains("ebpf: never started"));
+    assert!(md.contains("What is missing"));
+    for id in PLOT_IDS {
+        assert!(
+            html.contains(&format!("id=\"plot-{id}\"")),
+            "plot {id} missing"
+        );
+    }
+}
+
+#[test]
+fn report_of_a_missing_run_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(&["report", dir.path().to_str().expect("utf-8 path")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("results.jsonl"), "{stderr}");
+}
+
+/// The complete fixture with iptables-nft's add-1 made twice as slow.
+fn slower_nft_adds() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(fixture("complete.jsonl")).expect("fixture");
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("json line");
+        if v["record"] == "measurement" && v["backend"] == "iptables-nft" && v["op"] == "add" {
+            for s in v["samples"].as_array_mut().expect("samples") {
+                let ns = s["commit_ns"].as_u64().expect("commit_ns");
+                s["commit_ns"] = (ns * 2).into();
+            }
+        }
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    std::fs::write(dir.path().join("results.jsonl"), out).expect("write");
+    dir
+}
+
+#[test]
+fn compare_flags_ratios_past_the_threshold() {
+    let (a, b) = (run_dir("complete.jsonl"), slower_nft_adds());
+    let out = run(&[
+        "compare",
+        a.path().to_str().expect("path"),
+        b.path().to_str().expect("path"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let flagged: Vec<&str> = stdout.lines().filter(|l| l.ends_with("SLOWER")).collect();
+    assert_eq!(flagged.len(), 4, "{stdout}");
+    assert!(flagged
+        .iter()
+        .all(|l| l.starts_with("iptables-nft") && l.contains("add-1") && l.contains("2.00")));
+    assert!(stdout.contains("\n4 of "), "{stdout}");
+    assert!(
+        b.path().join("compare-20261128-015141.html").exists(),
+        "default HTML path"
+    );
+}
+
+#[test]
+fn compare_of_a_partial_run_lists_what_only_one_side_has() {
+    let (a, b) = (run_dir("complete.jsonl"), run_dir("partial.jsonl"));
+    let html = a.path().join("cmp.html");
+    let out = run(&[
+        "compare",
+        a.path().to_str().expect("path"),
+        b.path().to_str().expect("path"),
+        "--threshold",
+        "1.25",
+        "--html",
+        html.to_str().expect("path"),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("B/A of median commit times"), "{stdout}");
+    // The same measurements compared with themselves: ratio 1, never flagged.
+    assert!(stdout.contains("iptables-legacy"), "{stdout}");
+    assert!(stdout.contains("\n0 of "), "{stdout}");
+    assert!(stdout.contains("only in A: ebpf"), "{stdout}");
+    let page = std::fs::read_to_string(&html).expect("compare html");
+    assert!(page.contains("<table>") && !page.contains("<script"));
+
+    let bad = run(&["compare", "x", "y", "--threshold", "0.5"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a threshold below 1 is bad input"
+    );
+}
