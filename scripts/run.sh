@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build, and run the default lab scenario (the source
-# document's table: 1 / 5,000 / 20,000 Services on every iptables variant). Arguments are passed
+# document's table: 1 / 5,000 / 20,000 Services on every iptables variant and eBPF). Arguments are passed
 # to `svclab run` (e.g. --scenario scale, --backends iptables-nft).
 set -euo pipefail
 cd "$(dirname "$0")/.."
