@@ -1,8 +1,8 @@
 //! `IptablesBackend`: kube-proxy's nat layout programmed through restore or per-rule commands.
 
+use crate::commands;
 use crate::layout::Layout;
 use crate::render::{self, PartialSync};
-use crate::rule_args::{as_delete, split_rule};
 use crate::save_count::count_nat;
 use crate::variant::Variant;
 use std::collections::{BTreeMap, BTreeSet};
@@ -131,7 +131,7 @@ impl IptablesBackend {
             prepare,
             commit,
             kernel_calls: argvs.len() as u32,
-            objects_written: argvs.iter().filter(|a| is_rule_verb(a)).count() as u64,
+            objects_written: argvs.iter().filter(|a| commands::is_rule_verb(a)).count() as u64,
         })
     }
 
@@ -156,55 +156,6 @@ impl IptablesBackend {
 
 fn count_rule_lines(text: &str) -> u64 {
     text.lines().filter(|l| l.starts_with("-A ")).count() as u64
-}
-
-fn is_rule_verb(argv: &[String]) -> bool {
-    matches!(argv.first().map(String::as_str), Some("-A" | "-I" | "-D"))
-}
-
-fn rule_argvs(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
-    text.lines().map(split_rule)
-}
-
-/// `-A KUBE-SERVICES ...` as `-I KUBE-SERVICES 1 ...`: the nodeports rule must stay last.
-fn insert_first(mut argv: Vec<String>) -> Vec<String> {
-    if argv.len() >= 2 && argv[0] == "-A" {
-        argv[0] = "-I".into();
-        argv.insert(2, "1".into());
-    }
-    argv
-}
-
-fn chain_verb(verb: &str, chains: &[String]) -> Vec<Vec<String>> {
-    chains
-        .iter()
-        .map(|c| vec![verb.to_string(), c.clone()])
-        .collect()
-}
-
-/// Per-rule commands for an endpoint update: create the new KUBE-SEP chains and their rules,
-/// rewrite the KUBE-SVC chain (its probabilities change), then flush and delete stale chains.
-fn update_commands(new: &Layout, old_chains: &[String], stale: &[String]) -> Vec<Vec<String>> {
-    let fresh: Vec<String> = new
-        .chains()
-        .into_iter()
-        .filter(|c| !old_chains.contains(c))
-        .collect();
-    let mut argvs = chain_verb("-N", &fresh);
-    let (svc_rules, sep_rules): (Vec<Vec<String>>, Vec<Vec<String>>) =
-        rule_argvs(&render::service_rules(new)).partition(|a| a.get(1) == Some(&new.svc_chain));
-    argvs.extend(
-        sep_rules
-            .into_iter()
-            .filter(|a| a.get(1).is_some_and(|c| fresh.contains(c))),
-    );
-    if !new.service.endpoints.is_empty() {
-        argvs.push(vec!["-F".into(), new.svc_chain.clone()]);
-    }
-    argvs.extend(svc_rules);
-    argvs.extend(chain_verb("-F", stale));
-    argvs.extend(chain_verb("-X", stale));
-    argvs
 }
 
 impl ServiceBackend for IptablesBackend {
@@ -293,9 +244,7 @@ impl ServiceBackend for IptablesBackend {
         let result = match self.variant {
             Variant::Legacy | Variant::Nft => self.partial(&[&layout], &[], started, &doing),
             Variant::Cmd => {
-                let mut argvs = chain_verb("-N", &layout.chains());
-                argvs.extend(rule_argvs(&render::service_rules(&layout)));
-                argvs.extend(rule_argvs(&render::kube_services_rule(&layout)).map(insert_first));
+                let argvs = commands::add(&layout);
                 self.by_commands(argvs, started.elapsed(), &doing)
             }
         };
@@ -314,11 +263,7 @@ impl ServiceBackend for IptablesBackend {
         let result = match self.variant {
             Variant::Legacy | Variant::Nft => self.partial(&[], &chains, started, &doing),
             Variant::Cmd => {
-                let mut argvs: Vec<Vec<String>> = rule_argvs(&render::kube_services_rule(&old))
-                    .map(as_delete)
-                    .collect();
-                argvs.extend(rule_argvs(&render::service_rules(&old)).map(as_delete));
-                argvs.extend(chain_verb("-X", &chains));
+                let argvs = commands::remove(&old);
                 self.by_commands(argvs, started.elapsed(), &doing)
             }
         };
@@ -350,7 +295,7 @@ impl ServiceBackend for IptablesBackend {
         let result = match self.variant {
             Variant::Legacy | Variant::Nft => self.partial(&[&new], &stale, started, &doing),
             Variant::Cmd => {
-                let argvs = update_commands(&new, &old_chains, &stale);
+                let argvs = commands::update(&new, &old_chains, &stale);
                 self.by_commands(argvs, started.elapsed(), &doing)
             }
         };

@@ -6,6 +6,7 @@
 
 mod backend;
 mod chain_name;
+mod commands;
 mod layout;
 pub mod render;
 mod rule_args;
