@@ -58,8 +58,13 @@ _Static_assert(sizeof(struct lb4_service) == LB4_SERVICE_SIZE, "lb4_service size
 _Static_assert(sizeof(struct lb4_backend) == LB4_BACKEND_SIZE, "lb4_backend size");
 _Static_assert(sizeof(struct lb4_reverse_nat) == LB4_REVERSE_NAT_SIZE, "lb4_reverse_nat size");
 
+/*
+ * BPF_F_NO_PREALLOC on every map, as Cilium creates its LB maps by default
+ * (--preallocate-bpf-maps=false): memory follows the Services programmed, not max_entries.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lb4_key);
 	__type(value, struct lb4_service);
 	__uint(max_entries, LB4_SERVICES_DEFAULT);
@@ -67,6 +72,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct lb4_backend);
 	__uint(max_entries, LB4_BACKENDS_DEFAULT);
@@ -74,6 +80,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u16);
 	__type(value, struct lb4_reverse_nat);
 	__uint(max_entries, LB4_REVNAT_DEFAULT);
