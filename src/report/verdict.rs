@@ -78,13 +78,7 @@ pub fn judge(backends: &[BackendData]) -> Vec<Verdict> {
                     grade_exponent(b.add_fit.map(|f| f.exponent), doc_ipt.unwrap_or(1.9), true),
                 );
                 say(C_UPDATE, grade_growth(b.update_fit.map(|f| f.exponent)));
-                say(
-                    C_DISRUPT,
-                    (
-                        Grade::NotMeasured,
-                        "needs the data path's disruption records (later issue)".into(),
-                    ),
-                );
+                say(C_DISRUPT, grade_disruption(&b.disruptions));
             }
             Family::Ipvs | Family::Ebpf => {
                 if b.family == Family::Ipvs {
@@ -134,4 +128,37 @@ fn rules_verdict(b: &BackendData) -> (Grade, String) {
             hi.1, hi.0
         ),
     )
+}
+
+/// Reproduced when any new connection failed or any long-lived one broke while the backend
+/// resynced and updated; otherwise not reproduced, with the worst new-connection latency seen
+/// (a stall is not a break).
+fn grade_disruption(runs: &[crate::results::Disruption]) -> (Grade, String) {
+    if runs.is_empty() {
+        return (
+            Grade::NotMeasured,
+            "no disruption records (enable [disruption])".into(),
+        );
+    }
+    let attempts: u64 = runs.iter().map(|d| d.attempts).sum();
+    let failed: u64 = runs.iter().map(|d| d.failed).sum();
+    let broken: u64 = runs.iter().map(|d| d.broken).sum();
+    let long_lived: usize = runs.iter().map(|d| d.long_lived).sum();
+    let worst = runs
+        .iter()
+        .max_by_key(|d| d.worst_ns)
+        .map_or(0, |d| d.worst_ns);
+    let at = runs
+        .iter()
+        .max_by_key(|d| d.worst_ns)
+        .map_or(0, |d| d.services);
+    let text = format!(
+        "{failed} of {attempts} new connections failed, {broken} of {long_lived} long-lived broken; worst new connection {} (at {at} Services)",
+        crate::analysis::format_ns(worst as f64)
+    );
+    if failed + broken > 0 {
+        (Grade::Reproduced, text)
+    } else {
+        (Grade::NotReproduced, text)
+    }
 }
