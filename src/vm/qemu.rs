@@ -1,0 +1,317 @@
+//! Running QEMU: the command line, the console stream, and ending the guest. The child is
+//! killed when this module's handle drops, and the kernel kills it if svclab itself dies
+//! (`PR_SET_PDEATHSIG`), so no QEMU process outlives the lab.
+
+use super::init::{EXIT_MARKER, PROBE_MARKER, START_MARKER};
+use super::VmError;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use svclab_backend::CancelFlag;
+
+pub const QEMU: &str = "qemu-system-x86_64";
+
+/// How long QEMU may take to exit on its own after the guest said it is done or panicked.
+const EXIT_GRACE: Duration = Duration::from_secs(10);
+/// Console lines kept for error messages.
+const TAIL_LINES: usize = 25;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    Kvm,
+    Tcg,
+}
+
+impl Accel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Accel::Kvm => "kvm",
+            Accel::Tcg => "tcg",
+        }
+    }
+}
+
+/// One boot's settings.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub kernel: PathBuf,
+    pub initrd: PathBuf,
+    pub append: String,
+    pub memory_mib: u32,
+    pub cpus: u32,
+    pub accel: Accel,
+    /// Host files that receive the guest's ttyS1 (final transfer) and ttyS2 (live results).
+    pub transfer: PathBuf,
+    pub live: PathBuf,
+    pub stderr: PathBuf,
+}
+
+/// How a boot ended.
+#[derive(Debug)]
+pub enum Ending {
+    /// The command ran and exited with this code.
+    Exited(i32),
+    /// The probe boot reached user space.
+    Probed,
+    Panicked(String),
+    TimedOut,
+    Interrupted,
+    /// QEMU ended without the guest saying the command finished.
+    Stopped(String),
+}
+
+#[derive(Debug)]
+pub struct Boot {
+    pub ending: Ending,
+    /// From spawning QEMU to the guest's start marker.
+    pub boot_to_command: Option<Duration>,
+    /// The last console lines, for error messages.
+    pub tail: Vec<String>,
+}
+
+/// QEMU on PATH, or a clear error.
+pub fn find() -> Result<PathBuf, VmError> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(QEMU))
+        .find(|p| p.is_file())
+        .ok_or(VmError::QemuMissing)
+}
+
+fn command(qemu: &Path, m: &Machine) -> Command {
+    let mut cmd = Command::new(qemu);
+    cmd.args(["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"])
+        .args(["-nic", "none", "-monitor", "none"])
+        .args(["-accel", m.accel.name()])
+        .args(["-m", &m.memory_mib.to_string(), "-smp", &m.cpus.to_string()])
+        .arg("-kernel")
+        .arg(&m.kernel)
+        .arg("-initrd")
+        .arg(&m.initrd)
+        .args(["-append", &m.append])
+        // ttyS0: console; ttyS1: final transfer; ttyS2: live results.jsonl.
+        .args(["-serial", "stdio", "-serial"])
+        .arg(format!("file:{}", m.transfer.display()))
+        .arg("-serial")
+        .arg(format!("file:{}", m.live.display()));
+    cmd
+}
+
+/// Boot `m`, feed every console line (markers removed) to `echo`, and end QEMU on completion,
+/// panic, `deadline`, or `cancel`.
+pub fn boot(
+    qemu: &Path,
+    m: &Machine,
+    deadline: Duration,
+    cancel: &CancelFlag,
+    mut echo: impl FnMut(&str),
+) -> Result<Boot, VmError> {
+    let stderr =
+        std::fs::File::create(&m.stderr).map_err(|e| VmError::io("creating", &m.stderr, e))?;
+    let mut cmd = command(qemu, m);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr);
+    // SAFETY: prctl and setpgid are async-signal-safe and touch only the child's own state.
+    // Own process group: the terminal's Ctrl-C reaches svclab, which ends QEMU and keeps what was
+    // measured. PDEATHSIG: QEMU dies with the spawning thread even if svclab is killed outright.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setpgid(0, 0) != 0
+                || libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let started = Instant::now();
+    let child = cmd.spawn().map_err(|source| VmError::Spawn { source })?;
+    let mut guest = Guest(child);
+    let lines = guest.console_lines()?;
+
+    let mut tail = VecDeque::new();
+    let mut boot_to_command = None;
+    let mut ending: Option<Ending> = None;
+    let mut grace_from: Option<Instant> = None;
+    loop {
+        match lines.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => {
+                if line.trim() == START_MARKER {
+                    boot_to_command = Some(started.elapsed());
+                } else if let Some(code) = line.trim().strip_prefix(EXIT_MARKER) {
+                    ending = Some(Ending::Exited(code.trim().parse().unwrap_or(1)));
+                    grace_from = Some(Instant::now());
+                } else if line.trim() == PROBE_MARKER {
+                    ending = Some(Ending::Probed);
+                    grace_from = Some(Instant::now());
+                } else {
+                    if line.contains("Kernel panic - not syncing") && ending.is_none() {
+                        ending = Some(Ending::Panicked(line.trim().to_string()));
+                        grace_from = Some(Instant::now());
+                    }
+                    echo(&line);
+                    tail.push_back(line);
+                    if tail.len() > TAIL_LINES {
+                        tail.pop_front();
+                    }
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            // The console closed: QEMU is gone or going; wait for it below.
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                guest.wait();
+                break;
+            }
+        }
+        if guest.exited() {
+            // Drain what the console still holds before deciding.
+            while let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+                if let Some(code) = line.trim().strip_prefix(EXIT_MARKER) {
+                    ending = Some(Ending::Exited(code.trim().parse().unwrap_or(1)));
+                } else if line.trim() != START_MARKER {
+                    echo(&line);
+                }
+            }
+            break;
+        }
+        if grace_from.is_some_and(|t| t.elapsed() > EXIT_GRACE) {
+            guest.kill();
+            break;
+        }
+        if ending.is_none() && started.elapsed() > deadline {
+            ending = Some(Ending::TimedOut);
+            guest.kill();
+            break;
+        }
+        if ending.is_none() && cancel.is_cancelled() {
+            ending = Some(Ending::Interrupted);
+            guest.kill();
+            break;
+        }
+    }
+    let ending = ending.unwrap_or_else(|| {
+        let err = std::fs::read_to_string(&m.stderr).unwrap_or_default();
+        Ending::Stopped(err.trim().to_string())
+    });
+    Ok(Boot {
+        ending,
+        boot_to_command,
+        tail: tail.into(),
+    })
+}
+
+/// The QEMU child; killed and reaped on drop.
+struct Guest(Child);
+
+impl Guest {
+    /// Console lines (CR and the firmware's escape sequences removed), read on a thread.
+    fn console_lines(&mut self) -> Result<mpsc::Receiver<String>, VmError> {
+        let stdout = self.0.stdout.take().ok_or(VmError::Console)?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut buf = Vec::new();
+            while matches!(reader.read_until(b'\n', &mut buf), Ok(n) if n > 0) {
+                let text = String::from_utf8_lossy(&buf);
+                let line: String = strip_escapes(text.trim_end_matches(['\n', '\r']));
+                buf.clear();
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    fn exited(&mut self) -> bool {
+        matches!(self.0.try_wait(), Ok(Some(_)))
+    }
+
+    fn wait(&mut self) {
+        let _ = self.0.wait();
+    }
+
+    fn kill(&mut self) {
+        // Errors mean it already exited; wait reaps it either way.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        if !self.exited() {
+            self.kill();
+        }
+    }
+}
+
+/// Remove ANSI CSI sequences (`ESC [ ... letter`) and `ESC c`, which SeaBIOS prints.
+fn strip_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            if c != '\r' {
+                out.push(c);
+            }
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn firmware_escapes_are_removed() {
+        assert_eq!(
+            strip_escapes("\u{1b}c\u{1b}[?7l\u{1b}[2JBooting"),
+            "Booting"
+        );
+        assert_eq!(strip_escapes("plain\r"), "plain");
+    }
+
+    #[test]
+    fn command_line_has_no_network_and_three_serial_ports() {
+        let m = Machine {
+            kernel: "/k".into(),
+            initrd: "/i".into(),
+            append: "console=ttyS0".into(),
+            memory_mib: 512,
+            cpus: 1,
+            accel: Accel::Tcg,
+            transfer: "/t".into(),
+            live: "/l".into(),
+            stderr: "/e".into(),
+        };
+        let cmd = command(Path::new("qemu"), &m);
+        let args: Vec<_> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let joined = args.join(" ");
+        assert!(joined.contains("-nic none"), "{joined}");
+        assert!(joined.contains("-no-reboot"));
+        assert!(joined.contains("-accel tcg"));
+        assert!(joined.contains("-serial stdio -serial file:/t -serial file:/l"));
+    }
+}
