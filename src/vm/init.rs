@@ -48,8 +48,10 @@ stty -F /dev/ttyS2 raw -echo -opost 2>/dev/null
 tail -n +1 -F {GUEST_OUT}/results.jsonl > /dev/ttyS2 2>/dev/null &
 live=$!
 echo {START_MARKER}
-SVCLAB_IN_VM=1 SVCLAB_VM_ACCEL=$accel sh /svclab/command.sh
-code=$?
+# Through a pipe: the console is a terminal, and a progress bar redrawn with CR on it would
+# reach the host as one endless line; off a terminal svclab prints one line per step instead.
+{{ SVCLAB_IN_VM=1 SVCLAB_VM_ACCEL=$accel sh /svclab/command.sh; echo $? > /run/svclab-code; }} 2>&1 | cat
+code=$(cat /run/svclab-code 2>/dev/null || echo 1)
 kill $live 2>/dev/null
 cd {GUEST_OUT} && find . -type f | while read -r f; do
   echo "SVCLAB-FILE $(wc -c < "$f") ${{f#./}}"
