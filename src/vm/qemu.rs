@@ -141,15 +141,19 @@ pub fn boot(
     loop {
         match lines.recv_timeout(Duration::from_millis(100)) {
             Ok(line) => {
-                if line.trim() == START_MARKER {
-                    boot_to_command = Some(started.elapsed());
-                } else if let Some(code) = line.trim().strip_prefix(EXIT_MARKER) {
-                    ending = Some(Ending::Exited(code.trim().parse().unwrap_or(1)));
-                    grace_from = Some(Instant::now());
-                } else if line.trim() == PROBE_MARKER {
-                    ending = Some(Ending::Probed);
-                    grace_from = Some(Instant::now());
-                } else {
+                match marker(&line) {
+                    Some(Marker::Start) => boot_to_command = Some(started.elapsed()),
+                    Some(Marker::Exit(code)) => {
+                        ending = Some(Ending::Exited(code));
+                        grace_from = Some(Instant::now());
+                    }
+                    Some(Marker::Probe) => {
+                        ending = Some(Ending::Probed);
+                        grace_from = Some(Instant::now());
+                    }
+                    None => {}
+                }
+                if marker(&line).is_none() {
                     if line.contains("Kernel panic - not syncing") && ending.is_none() {
                         ending = Some(Ending::Panicked(line.trim().to_string()));
                         grace_from = Some(Instant::now());
@@ -172,10 +176,11 @@ pub fn boot(
         if guest.exited() {
             // Drain what the console still holds before deciding.
             while let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
-                if let Some(code) = line.trim().strip_prefix(EXIT_MARKER) {
-                    ending = Some(Ending::Exited(code.trim().parse().unwrap_or(1)));
-                } else if line.trim() != START_MARKER {
-                    echo(&line);
+                match marker(&line) {
+                    Some(Marker::Exit(code)) => ending = Some(Ending::Exited(code)),
+                    Some(Marker::Probe) => ending = Some(Ending::Probed),
+                    Some(Marker::Start) => {}
+                    None => echo(&line),
                 }
             }
             break;
@@ -204,6 +209,27 @@ pub fn boot(
         boot_to_command,
         tail: tail.into(),
     })
+}
+
+enum Marker {
+    Start,
+    Exit(i32),
+    Probe,
+}
+
+/// The init script's marker lines. Matched at the end of a line: the firmware's last message
+/// has no newline, so the first marker can share its line.
+fn marker(line: &str) -> Option<Marker> {
+    let line = line.trim_end();
+    if line.ends_with(START_MARKER) {
+        return Some(Marker::Start);
+    }
+    if line.ends_with(PROBE_MARKER) {
+        return Some(Marker::Probe);
+    }
+    let (_, code) = line.rsplit_once(&format!("{EXIT_MARKER} "))?;
+    // A code that is not a number is a failure, not a success.
+    Some(Marker::Exit(code.trim().parse().unwrap_or(1)))
 }
 
 /// The QEMU child; killed and reaped on drop.
@@ -280,6 +306,17 @@ fn strip_escapes(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markers_are_found_even_after_firmware_text() {
+        assert!(matches!(
+            marker("Booting from ROM..SVCLAB-START"),
+            Some(Marker::Start)
+        ));
+        assert!(matches!(marker("SVCLAB-EXIT 2"), Some(Marker::Exit(2))));
+        assert!(matches!(marker("SVCLAB-PROBE-OK"), Some(Marker::Probe)));
+        assert!(marker("svclab: ipvs · 1 services").is_none());
+    }
 
     #[test]
     fn firmware_escapes_are_removed() {
