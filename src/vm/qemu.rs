@@ -281,7 +281,7 @@ impl Drop for Guest {
 /// Remove ANSI CSI sequences (`ESC [ ... letter`) and `ESC c`, which SeaBIOS prints.
 fn strip_escapes(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
+    let mut chars = s.chars();
     while let Some(c) = chars.next() {
         if c != '\u{1b}' {
             if c != '\r' {
@@ -289,15 +289,13 @@ fn strip_escapes(s: &str) -> String {
             }
             continue;
         }
-        match chars.next() {
-            Some('[') => {
-                for c in chars.by_ref() {
-                    if c.is_ascii_alphabetic() {
-                        break;
-                    }
+        // `ESC [ ... letter` is a CSI sequence; any other escape is two characters (`ESC c`).
+        if chars.next() == Some('[') {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
                 }
             }
-            _ => {}
         }
     }
     out
