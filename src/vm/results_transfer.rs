@@ -100,7 +100,7 @@ mod tests {
     fn files_and_exit_code_come_back() {
         // "hello\n" and "{}" as the init script's busybox base64 prints them, CR-LF included.
         let text = "SVCLAB-FILE 6 results.jsonl\r\naGVsbG8K\r\nSVCLAB-FILE-END\r\n\
-                    SVCLAB-FILE 2 sub/x.json\nInt9\nSVCLAB-FILE-END\nSVCLAB-DONE 1\n";
+                    SVCLAB-FILE 2 sub/x.json\ne30=\nSVCLAB-FILE-END\nSVCLAB-DONE 1\n";
         let t = parse(text).expect("well formed");
         assert_eq!(t.done, Some(1));
         assert_eq!(t.files[0].path, "results.jsonl");
