@@ -286,3 +286,23 @@ fn missing_qemu_is_a_clear_error() {
     );
     assert!(all.contains("qemu-system-x86"), "{all}");
 }
+
+#[test]
+fn no_space_for_the_initramfs_is_a_clear_error() {
+    // A 1 MiB tmpfs as TMPDIR, in a private mount namespace so the host's mounts stay as they are.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let small = dir.path().to_str().expect("utf-8");
+    let script = format!(
+        "mount -t tmpfs -o size=1m svclab-test {small} && TMPDIR={small} exec \"$0\" vm -- doctor"
+    );
+    let _one = ONE_VM_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .arg(env!("CARGO_BIN_EXE_svclab"))
+        .output()
+        .expect("unshare starts");
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("No space left on device"), "{all}");
+    assert!(all.contains("free some space"), "{all}");
+}

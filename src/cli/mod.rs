@@ -62,6 +62,10 @@ pub struct VmArgs {
     /// kvm, tcg, or auto: KVM when a probe boot shows it works, else TCG emulation.
     #[arg(long, value_enum, default_value = "auto")]
     accel: AccelArg,
+    /// Run this host program in the guest instead of svclab, with the arguments after `--`
+    /// (e.g. a test binary from `cargo test --no-run`, to test backends on the guest's kernel).
+    #[arg(long)]
+    exec: Option<PathBuf>,
     /// Append to the guest kernel's command line (for tests, e.g. to make it panic).
     #[arg(long, hide = true)]
     append: Option<String>,

@@ -25,7 +25,10 @@ pub fn run(args: VmArgs) -> anyhow::Result<ExitCode> {
         },
         append: args.append,
     };
-    let cmd = vm::for_guest(&args.args, &run_id(SystemTime::now()), |p| p.is_file());
+    let cmd = match args.exec {
+        Some(program) => GuestCommand::program(program, args.args),
+        None => vm::for_guest(&args.args, &run_id(SystemTime::now()), |p| p.is_file()),
+    };
     run_guest(&opts, &cmd)
 }
 

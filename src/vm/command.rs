@@ -16,6 +16,21 @@ pub struct GuestCommand {
     pub host_out: Option<PathBuf>,
     /// Host files to carry into the guest, with their guest paths.
     pub files: Vec<(PathBuf, String)>,
+    /// A host program to run instead of svclab (e.g. a test binary), with `args` as its arguments.
+    pub program: Option<PathBuf>,
+}
+
+impl GuestCommand {
+    /// Run host `program` in the guest with `args`, unchanged.
+    pub fn program(program: PathBuf, args: Vec<String>) -> Self {
+        Self {
+            args,
+            env: Vec::new(),
+            host_out: None,
+            files: Vec::new(),
+            program: Some(program),
+        }
+    }
 }
 
 /// Rewrite `args` (after `svclab`) for the guest. `run_id` names the default output folder,
@@ -27,6 +42,7 @@ pub fn for_guest(args: &[String], run_id: &str, is_file: impl Fn(&Path) -> bool)
         env: Vec::new(),
         host_out: None,
         files: Vec::new(),
+        program: None,
     };
     if args.first().map(String::as_str) != Some("run") {
         cmd.args = args.to_vec();

@@ -146,13 +146,16 @@ impl Manifest {
 }
 
 /// Put the lab's runtime into `m`: tools, libraries, extensions, modules, svclab (`svclab_exe`).
+/// `programs` are further host executables already in `m` whose libraries must come too.
 pub fn add_runtime(
     m: &mut Manifest,
     kernel: &KernelTree,
     svclab_exe: &Path,
+    programs: &[PathBuf],
 ) -> Result<(), VmError> {
     m.host_file("/usr/bin/svclab", svclab_exe, 0o755);
     let mut elves = vec![svclab_exe.to_path_buf()];
+    elves.extend_from_slice(programs);
     // The init script's interpreter: /bin/busybox, wherever the host keeps it (merged /usr).
     let busybox = PATH_DIRS
         .iter()

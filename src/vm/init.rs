@@ -65,13 +65,14 @@ poweroff -f
     )
 }
 
-/// `exec svclab <args>` with every argument single-quoted for the shell, plus `env` settings.
-pub fn command_script(args: &[String], env: &[(String, String)]) -> String {
+/// `exec <program> <args>` with every argument single-quoted for the shell, plus `env` settings.
+pub fn command_script(program: &str, args: &[String], env: &[(String, String)]) -> String {
     let mut script = String::from("cd /\n");
     for (key, value) in env {
         script.push_str(&format!("export {key}={}\n", quote(value)));
     }
-    script.push_str("exec /usr/bin/svclab");
+    script.push_str("exec ");
+    script.push_str(&quote(program));
     for arg in args {
         script.push(' ');
         script.push_str(&quote(arg));
@@ -94,9 +95,9 @@ mod tests {
         let args = vec!["run".to_string(), "it's $HOME".to_string()];
         let env = vec![("SVCLAB_RUN_ID".to_string(), "20261128-010000".to_string())];
         assert_eq!(
-            command_script(&args, &env),
+            command_script("/usr/bin/svclab", &args, &env),
             "cd /\nexport SVCLAB_RUN_ID='20261128-010000'\n\
-             exec /usr/bin/svclab 'run' 'it'\\''s $HOME'\n"
+             exec '/usr/bin/svclab' 'run' 'it'\\''s $HOME'\n"
         );
     }
 

@@ -242,13 +242,20 @@ fn build_initramfs(
         Err(_) => exe,
     };
     let mut m = image::Manifest::default();
-    image::add_runtime(&mut m, kernel, &svclab)?;
+    let mut program = "/usr/bin/svclab".to_string();
+    let mut programs = Vec::new();
+    if let Some(host) = &cmd.program {
+        let name = host
+            .file_name()
+            .map_or("program".into(), |n| n.to_string_lossy());
+        program = format!("/usr/local/bin/{name}");
+        m.host_file(&program, host, 0o755);
+        programs.push(host.clone());
+    }
+    image::add_runtime(&mut m, kernel, &svclab, &programs)?;
     m.bytes("/init", init::init_script(), 0o755);
-    m.bytes(
-        "/svclab/command.sh",
-        init::command_script(&cmd.args, &cmd.env),
-        0o644,
-    );
+    let script = init::command_script(&program, &cmd.args, &cmd.env);
+    m.bytes("/svclab/command.sh", script, 0o644);
     for (host, guest) in &cmd.files {
         m.host_file(guest, host, 0o644);
     }
