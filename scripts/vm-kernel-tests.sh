@@ -13,10 +13,14 @@ fi
 
 cargo build --quiet
 # cargo prints one JSON object per artifact; the test binaries are those with an "executable".
+# Only test harnesses ("test":true in the profile), not the svclab binary built alongside.
+test_binaries() {
+  cargo test --quiet --no-run --message-format=json "$@" 2>/dev/null |
+    grep -E '"profile":\{[^}]*"test":true' | grep -o '"executable":"[^"]*"' | cut -d'"' -f4
+}
 mapfile -t binaries < <(
-  cargo test --quiet --no-run --message-format=json \
-    -p svclab --test backend_suite -p svclab-ipvs --tests 2>/dev/null |
-    grep -o '"executable":"[^"]*"' | cut -d'"' -f4
+  test_binaries -p svclab --test backend_suite
+  test_binaries -p svclab-ipvs --tests
 )
 if [ ${#binaries[@]} -eq 0 ]; then
   echo "vm-kernel-tests: no test binaries built" >&2
