@@ -121,6 +121,12 @@ fn a_scenario_runs_in_the_vm_and_its_results_land_on_the_host() {
     let env = environment(&results);
     assert_eq!(env["location"], "vm");
     assert_eq!(env["acceleration"], expected_accel());
+    if expected_accel() == "tcg" {
+        assert!(
+            all.contains("under TCG emulation: times are inflated"),
+            "{all}"
+        );
+    }
     assert!(
         env["kernel_release"]
             .as_str()

@@ -169,6 +169,7 @@ pub fn run_in_vm(
         accel.name(),
         opts.append.as_deref().unwrap_or("")
     );
+    let created_out = cmd.host_out.as_ref().is_some_and(|out| !out.exists());
     if let Some(out) = &cmd.host_out {
         std::fs::create_dir_all(out).map_err(|e| VmError::io("creating", out, e))?;
         // QEMU writes the live copy straight into the host's folder: a run that dies keeps it.
@@ -186,6 +187,16 @@ pub fn run_in_vm(
         Some(out) => place(&transfer, out)?,
         None => Vec::new(),
     };
+    if let Some(out) = cmd.host_out.as_deref().filter(|_| files.is_empty()) {
+        // Nothing came back (`run --help`, or a guest that died before the first record): leave
+        // no empty results file, nor a folder this call made. Best effort.
+        if std::fs::metadata(&machine.live).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(&machine.live);
+            if created_out {
+                let _ = std::fs::remove_dir(out);
+            }
+        }
+    }
     let kept = kept_note(
         cmd.host_out.as_deref(),
         &machine.live,
