@@ -4,7 +4,6 @@
 
 use super::init::{EXIT_MARKER, PROBE_MARKER, START_MARKER};
 use super::VmError;
-use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -17,8 +16,6 @@ pub const QEMU: &str = "qemu-system-x86_64";
 
 /// How long QEMU may take to exit on its own after the guest said it is done or panicked.
 const EXIT_GRACE: Duration = Duration::from_secs(10);
-/// Console lines kept for error messages.
-const TAIL_LINES: usize = 25;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accel {
@@ -69,8 +66,6 @@ pub struct Boot {
     pub ending: Ending,
     /// From spawning QEMU to the guest's start marker.
     pub boot_to_command: Option<Duration>,
-    /// The last console lines, for error messages.
-    pub tail: Vec<String>,
 }
 
 /// QEMU on PATH, or a clear error.
@@ -134,81 +129,85 @@ pub fn boot(
     let mut guest = Guest(child);
     let lines = guest.console_lines()?;
 
-    let mut tail = VecDeque::new();
-    let mut boot_to_command = None;
-    let mut ending: Option<Ending> = None;
-    let mut grace_from: Option<Instant> = None;
+    let mut watch = Watch {
+        started,
+        boot_to_command: None,
+        ending: None,
+        grace_from: None,
+    };
     loop {
         match lines.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) => {
-                match marker(&line) {
-                    Some(Marker::Start) => boot_to_command = Some(started.elapsed()),
-                    Some(Marker::Exit(code)) => {
-                        ending = Some(Ending::Exited(code));
-                        grace_from = Some(Instant::now());
-                    }
-                    Some(Marker::Probe) => {
-                        ending = Some(Ending::Probed);
-                        grace_from = Some(Instant::now());
-                    }
-                    None => {}
-                }
-                if marker(&line).is_none() {
-                    if line.contains("Kernel panic - not syncing") && ending.is_none() {
-                        ending = Some(Ending::Panicked(line.trim().to_string()));
-                        grace_from = Some(Instant::now());
-                    }
-                    echo(&line);
-                    tail.push_back(line);
-                    if tail.len() > TAIL_LINES {
-                        tail.pop_front();
-                    }
-                }
-                continue;
-            }
+            Ok(line) => watch.on_line(&line, &mut echo),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
-            // The console closed: QEMU is gone or going; wait for it below.
+            // The console closed: QEMU is gone or going.
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 guest.wait();
                 break;
             }
         }
+        // Checked after every line too: a guest flooding its console must still time out.
         if guest.exited() {
             // Drain what the console still holds before deciding.
             while let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
-                match marker(&line) {
-                    Some(Marker::Exit(code)) => ending = Some(Ending::Exited(code)),
-                    Some(Marker::Probe) => ending = Some(Ending::Probed),
-                    Some(Marker::Start) => {}
-                    None => echo(&line),
-                }
+                watch.on_line(&line, &mut echo);
             }
             break;
         }
-        if grace_from.is_some_and(|t| t.elapsed() > EXIT_GRACE) {
+        if watch.grace_from.is_some_and(|t| t.elapsed() > EXIT_GRACE) {
             guest.kill();
             break;
         }
-        if ending.is_none() && started.elapsed() > deadline {
-            ending = Some(Ending::TimedOut);
+        if watch.ending.is_none() && started.elapsed() > deadline {
+            watch.ending = Some(Ending::TimedOut);
             guest.kill();
             break;
         }
-        if ending.is_none() && cancel.is_cancelled() {
-            ending = Some(Ending::Interrupted);
+        if watch.ending.is_none() && cancel.is_cancelled() {
+            watch.ending = Some(Ending::Interrupted);
             guest.kill();
             break;
         }
     }
-    let ending = ending.unwrap_or_else(|| {
+    let ending = watch.ending.unwrap_or_else(|| {
         let err = std::fs::read_to_string(&m.stderr).unwrap_or_default();
         Ending::Stopped(err.trim().to_string())
     });
     Ok(Boot {
         ending,
-        boot_to_command,
-        tail: tail.into(),
+        boot_to_command: watch.boot_to_command,
     })
+}
+
+/// What the console has shown so far.
+struct Watch {
+    started: Instant,
+    boot_to_command: Option<Duration>,
+    ending: Option<Ending>,
+    /// When the guest said it is done (or panicked): QEMU gets `EXIT_GRACE` to exit by itself.
+    grace_from: Option<Instant>,
+}
+
+impl Watch {
+    fn on_line(&mut self, line: &str, echo: &mut impl FnMut(&str)) {
+        let done = match marker(line) {
+            Some(Marker::Start) => {
+                self.boot_to_command = Some(self.started.elapsed());
+                None
+            }
+            Some(Marker::Exit(code)) => Some(Ending::Exited(code)),
+            Some(Marker::Probe) => Some(Ending::Probed),
+            None => {
+                echo(line);
+                // The first panic line names the cause; later ones are its trace.
+                (line.contains("Kernel panic - not syncing") && self.ending.is_none())
+                    .then(|| Ending::Panicked(line.trim().to_string()))
+            }
+        };
+        if let Some(ending) = done {
+            self.ending = Some(ending);
+            self.grace_from.get_or_insert_with(Instant::now);
+        }
+    }
 }
 
 enum Marker {
