@@ -312,3 +312,106 @@ fn no_space_for_the_initramfs_is_a_clear_error() {
     assert!(all.contains("No space left on device"), "{all}");
     assert!(all.contains("free some space"), "{all}");
 }
+
+#[test]
+fn unusable_kernel_files_exit_2() {
+    let out = svclab()
+        .args([
+            "vm",
+            "--kernel-image",
+            "/nonexistent/vmlinuz",
+            "--modules",
+            "/tmp",
+            "--",
+            "list",
+        ])
+        .output()
+        .expect("starts");
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("kernel image /nonexistent/vmlinuz not found"),
+        "{all}"
+    );
+}
+
+#[test]
+fn run_where_host_stays_here_even_without_ipvs() {
+    if Path::new("/proc/net/ip_vs").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = svclab()
+        .args([
+            "run",
+            "--where",
+            "host",
+            "--scenario",
+            "quick",
+            "--backends",
+            "ipvs",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .expect("starts");
+    let all = text(&out);
+    // The backend is recorded as unavailable here, which makes the run exit 1.
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(!all.contains("running the whole scenario in the lab VM"), "{all}");
+    assert_eq!(
+        environment(&dir.path().join("results.jsonl"))["location"],
+        "host"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_guest_and_keeps_what_was_measured() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = common::scenario(
+        dir.path(),
+        "slow.toml",
+        &SMALL
+            .replace(
+                r#"["iptables-legacy", "ipvs", "ipvsadm", "ebpf"]"#,
+                r#"["ebpf", "iptables-cmd"]"#,
+            )
+            .replace("scale = [1, 20]", "scale = [1, 500]"),
+    );
+    let out_dir = dir.path().join("interrupted");
+    let marker = "svclab.test=interrupt";
+    let _one = ONE_VM_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let mut child = svclab()
+        .args(["vm", "--append", marker, "--", "run", "--scenario"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Interrupt once iptables-cmd has started: ebpf's records are in by then.
+    let stdout = child.stdout.take().expect("stdout");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("console line");
+        if line.contains("iptables-cmd · 500 services") {
+            break;
+        }
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted; QEMU was stopped"), "{stderr}");
+    assert!(processes_with(marker).is_empty(), "QEMU left behind");
+    let lines = results_lines(&out_dir.join("results.jsonl"));
+    assert!(
+        lines
+            .iter()
+            .any(|r| r["record"] == "measurement" && r["backend"] == "ebpf"),
+        "{lines:?}"
+    );
+}

@@ -45,13 +45,13 @@ pub fn package_for(name: &str) -> Result<&'static str, VmError> {
 /// A user's own kernel: the image must exist and the modules folder must hold `modules.dep`.
 pub fn user_supplied(image: &Path, modules: &Path) -> Result<KernelTree, VmError> {
     if !image.is_file() {
-        return Err(VmError::Kernel(format!(
+        return Err(VmError::UserKernel(format!(
             "kernel image {} not found",
             image.display()
         )));
     }
     if !modules.join("modules.dep").is_file() {
-        return Err(VmError::Kernel(format!(
+        return Err(VmError::UserKernel(format!(
             "{} has no modules.dep; run `depmod -b <root> <release>` for that tree first",
             modules.display()
         )));

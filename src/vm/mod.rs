@@ -32,6 +32,9 @@ pub enum VmError {
     MissingTool { tool: String, fix: String },
     #[error("kernel: {0}")]
     Kernel(String),
+    /// `--kernel-image` / `--modules` name something unusable (bad input, exit code 2).
+    #[error("kernel: {0}")]
+    UserKernel(String),
     #[error("{doing} {}: {source}{}", path.display(), space_hint(source))]
     Io {
         doing: &'static str,
@@ -76,7 +79,7 @@ impl VmError {
 
     /// Bad input rather than a failure (exit code 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, VmError::UnknownKernel { .. })
+        matches!(self, VmError::UnknownKernel { .. } | VmError::UserKernel(_))
     }
 }
 
