@@ -358,7 +358,10 @@ fn run_where_host_stays_here_even_without_ipvs() {
     let all = text(&out);
     // The backend is recorded as unavailable here, which makes the run exit 1.
     assert_eq!(out.status.code(), Some(1), "{all}");
-    assert!(!all.contains("running the whole scenario in the lab VM"), "{all}");
+    assert!(
+        !all.contains("running the whole scenario in the lab VM"),
+        "{all}"
+    );
     assert_eq!(
         environment(&dir.path().join("results.jsonl"))["location"],
         "host"

@@ -4,92 +4,28 @@
 
 mod accel;
 pub mod command;
+mod error;
+mod host;
 pub mod image;
 pub mod init;
 pub mod initramfs;
 pub mod kernel;
+mod modules;
 pub mod qemu;
 pub mod results_transfer;
 
 pub use command::{for_guest, GuestCommand};
+pub use error::VmError;
+pub use host::readiness;
 pub use qemu::Accel;
+
+use host::cache_dir;
+pub(crate) use host::cmd_output;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use svclab_backend::CancelFlag;
-
-#[derive(Debug, thiserror::Error)]
-pub enum VmError {
-    #[error("unknown kernel {name:?}; known kernels: {known}")]
-    UnknownKernel { name: String, known: String },
-    #[error(
-        "{} not found on PATH; install Debian's qemu-system-x86 (scripts/setup.sh does)",
-        qemu::QEMU
-    )]
-    QemuMissing,
-    #[error("{tool} not found on this host, but the lab VM carries it into the guest; {fix}")]
-    MissingTool { tool: String, fix: String },
-    #[error("kernel: {0}")]
-    Kernel(String),
-    /// `--kernel-image` / `--modules` name something unusable (bad input, exit code 2).
-    #[error("kernel: {0}")]
-    UserKernel(String),
-    #[error("{doing} {}: {source}{}", path.display(), space_hint(source))]
-    Io {
-        doing: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{what}: {detail}")]
-    CommandFailed {
-        what: String,
-        detail: String,
-        stdout: String,
-    },
-    #[error("starting {}: {source}", qemu::QEMU)]
-    Spawn {
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("QEMU's console could not be read")]
-    Console,
-    #[error("the guest kernel panicked: {line}{kept}")]
-    GuestPanic { line: String, kept: String },
-    #[error("the guest command did not finish within {}; QEMU was stopped{kept}", humantime::format_duration(*limit))]
-    Timeout { limit: Duration, kept: String },
-    #[error("interrupted; QEMU was stopped{kept}")]
-    Interrupted { kept: String },
-    /// The console (streamed above the error) shows what the guest did last.
-    #[error("QEMU stopped before the guest command finished: {reason}{kept}")]
-    Stopped { reason: String, kept: String },
-    #[error("the guest's results transfer is malformed: {0}")]
-    Transfer(#[from] results_transfer::TransferError),
-}
-
-impl VmError {
-    pub(crate) fn io(doing: &'static str, path: &Path, source: std::io::Error) -> Self {
-        VmError::Io {
-            doing,
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-
-    /// Bad input rather than a failure (exit code 2).
-    pub fn is_usage(&self) -> bool {
-        matches!(self, VmError::UnknownKernel { .. } | VmError::UserKernel(_))
-    }
-}
-
-fn space_hint(e: &std::io::Error) -> &'static str {
-    if e.raw_os_error() == Some(libc::ENOSPC) {
-        " (free some space, or point TMPDIR / SVCLAB_CACHE_DIR elsewhere)"
-    } else {
-        ""
-    }
-}
 
 /// Which kernel to boot.
 #[derive(Debug, Clone)]
@@ -303,68 +239,4 @@ fn kept_note(out: Option<&Path>, live: &Path, transferred: bool) -> String {
         },
         None => String::new(),
     }
-}
-
-/// Kernels and the KVM verdict are cached here: `$SVCLAB_CACHE_DIR`, else `$XDG_CACHE_HOME/svclab`,
-/// else `/var/cache/svclab` where it can be made (root), else `~/.cache/svclab`.
-fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SVCLAB_CACHE_DIR") {
-        return dir.into();
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(dir).join("svclab");
-    }
-    let system = Path::new("/var/cache/svclab");
-    if std::fs::create_dir_all(system).is_ok() {
-        return system.into();
-    }
-    let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
-    PathBuf::from(home).join(".cache/svclab")
-}
-
-/// Run a host tool to completion; its stdout, or an error with its stderr.
-pub(crate) fn cmd_output(cmd: &mut Command, what: &str) -> Result<String, VmError> {
-    let out = cmd.output().map_err(|e| VmError::CommandFailed {
-        what: what.to_string(),
-        detail: format!("could not start: {e}"),
-        stdout: String::new(),
-    })?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if out.status.success() {
-        Ok(stdout)
-    } else {
-        Err(VmError::CommandFailed {
-            what: what.to_string(),
-            detail: format!(
-                "{}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-            stdout,
-        })
-    }
-}
-
-/// What the lab VM needs on this host, each with `Err(fix)` when missing (for `svclab doctor`).
-pub fn readiness() -> Vec<(&'static str, Result<String, String>)> {
-    let on_path = |tool: &str| {
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        std::env::split_paths(&path)
-            .map(|d| d.join(tool))
-            .find(|p| p.is_file())
-    };
-    let need = |tool: &'static str, package: &str| {
-        let found = on_path(tool).map(|p| p.display().to_string());
-        (
-            tool,
-            found.ok_or_else(|| format!("install Debian's {package} (scripts/setup.sh does)")),
-        )
-    };
-    vec![
-        need(qemu::QEMU, "qemu-system-x86"),
-        need("busybox", "busybox-static"),
-        need("depmod", "kmod"),
-        need("apt-get", "apt"),
-        need("dpkg-deb", "dpkg"),
-    ]
 }
