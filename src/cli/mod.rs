@@ -41,7 +41,8 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct VmArgs {
-    /// Kernel to boot: a Debian cloud kernel, fetched with apt-get download and cached.
+    /// Kernel to boot: debian-6.1 or debian-6.12, Debian's cloud kernel fetched with
+    /// apt-get download and cached.
     #[arg(long, default_value = "debian-6.1")]
     kernel: String,
     /// Boot this kernel image instead (with --modules).
@@ -56,7 +57,7 @@ pub struct VmArgs {
     /// Guest CPUs.
     #[arg(long, default_value_t = 2)]
     cpus: u32,
-    /// Stop the guest (and QEMU) when the command runs longer than this, e.g. 30m, 2h.
+    /// Stop the guest (and QEMU) when it runs longer than this, boot included, e.g. 30m, 2h.
     #[arg(long, default_value = "4h", value_parser = humantime::parse_duration)]
     timeout: Duration,
     /// kvm, tcg, or auto: KVM when a probe boot shows it works, else TCG emulation.
