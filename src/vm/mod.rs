@@ -204,7 +204,12 @@ fn build_initramfs(
     }
     image::add_runtime(&mut m, kernel, &svclab, &programs)?;
     m.bytes("/init", init::init_script(), 0o755);
-    let script = init::command_script(&program, &cmd.args, &cmd.env);
+    let mut env = cmd.env.clone();
+    // The host's log filter applies in the guest too, so `SVCLAB_LOG=debug svclab vm ...` works.
+    if let Ok(filter) = std::env::var("SVCLAB_LOG") {
+        env.push(("SVCLAB_LOG".into(), filter));
+    }
+    let script = init::command_script(&program, &cmd.args, &env);
     m.bytes("/svclab/command.sh", script, 0o644);
     for (host, guest) in &cmd.files {
         m.host_file(guest, host, 0o644);
