@@ -86,6 +86,13 @@ pub fn debian(name: &str, cache: &Path) -> Result<KernelTree, VmError> {
     let (version, sha256) = candidate(&package)?;
     let dir = cache.join("kernels").join(format!("{package}_{version}"));
     std::fs::create_dir_all(&dir).map_err(|e| VmError::io("creating", &dir, e))?;
+    // Two lab VMs starting at once must not download and unpack into the same folder together;
+    // the lock is held until this function returns (the file closes).
+    let lock_path = dir.join("lock");
+    let lock_file =
+        std::fs::File::create(&lock_path).map_err(|e| VmError::io("creating", &lock_path, e))?;
+    let _lock = nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, errno)| VmError::io("locking", &lock_path, errno.into()))?;
     let deb = dir.join("package.deb");
     let root = dir.join("root");
     let stamp = dir.join("verified");
