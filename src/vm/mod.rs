@@ -141,6 +141,15 @@ pub fn run_in_vm(
         &machine.live,
         transfer.done.is_some(),
     );
+    if matches!(boot.ending, qemu::Ending::Exited(_)) && transfer.done.is_none() {
+        if let Some(out) = &cmd.host_out {
+            eprintln!(
+                "lab VM: warning: the guest's final transfer did not complete; {} holds the \
+                 live copy of results.jsonl (its last second may be missing)",
+                out.display()
+            );
+        }
+    }
     match boot.ending {
         qemu::Ending::Exited(code) => Ok(VmOutcome {
             exit_code: transfer.done.unwrap_or(code),
