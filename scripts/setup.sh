@@ -11,10 +11,13 @@ set -euo pipefail
 #   procps    - `ps`/`pgrep` for tests that check no process is left behind
 #   clang, llvm, libbpf-dev, linux-libc-dev - compile backends/ebpf/bpf/*.bpf.c (build.rs)
 #   ipvsadm   - the ipvsadm backend (one process per rule, ipvsadm -R)
-#   kmod      - modprobe/depmod for IPVS modules (in the lab VM)
+#   kmod      - depmod: builds modules.dep for the lab VM's unpacked kernel
 #   chromium  - headless browser: tests/report_browser.rs opens the HTML report and fails on
 #               console errors or a blank page
-PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev ipvsadm kmod chromium)
+#   qemu-system-x86 - qemu-system-x86_64: the lab VM (svclab vm, svclab run --where vm)
+#   busybox-static  - the lab VM's shell and init tools (static: no libraries to carry)
+#   binutils  - strip: drops debug info from the svclab binary carried into the lab VM
+PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev ipvsadm kmod chromium qemu-system-x86 busybox-static binutils)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

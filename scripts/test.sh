@@ -13,3 +13,7 @@ scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace "$@"
+# This kernel lacks IPVS: run the backend suite and the IPVS kernel tests in the lab VM too.
+if [ ! -e /proc/net/ip_vs ]; then
+  scripts/vm-kernel-tests.sh
+fi

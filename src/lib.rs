@@ -2,7 +2,8 @@
 //!
 //! The pipeline is one-way: a scenario ([`scenario`]) becomes a plan; the [`runner`] measures
 //! each backend in a [`sandbox`] and streams [`results`]; [`analysis`] turns records into numbers
-//! for the [`summary`] (and reports). Backends are reached only through [`registry`].
+//! for the [`summary`] (and reports). Backends are reached only through [`registry`]. The lab VM
+//! ([`vm`]) runs any command on a stock distribution kernel under QEMU.
 
 pub mod analysis;
 pub mod cli;
@@ -19,3 +20,4 @@ pub mod scenario;
 pub mod stats;
 pub mod summary;
 pub mod synth;
+pub mod vm;

@@ -113,7 +113,30 @@ pub fn render(records: &[Record]) -> String {
             );
         }
     }
+    if let Some(note) = where_note(records) {
+        let _ = writeln!(out, "\n{note}");
+    }
     out
+}
+
+/// Where the numbers come from, when that changes how to read them.
+fn where_note(records: &[Record]) -> Option<String> {
+    let env = records.iter().find_map(|r| match r {
+        Record::Environment(env) => Some(env),
+        _ => None,
+    })?;
+    match (env.location.as_str(), env.acceleration.as_str()) {
+        ("vm", "tcg") => Some(format!(
+            "measured in the lab VM (kernel {}) under TCG emulation: times are inflated several \
+             fold; compare ratios and slopes, not absolute times",
+            env.kernel_release
+        )),
+        ("vm", accel) => Some(format!(
+            "measured in the lab VM (kernel {}, acceleration {accel})",
+            env.kernel_release
+        )),
+        _ => None,
+    }
 }
 
 fn short(why: &str) -> String {

@@ -35,6 +35,16 @@ pub fn run() -> anyhow::Result<ExitCode> {
             }
         }
     }
+    // The lab VM is how backends this kernel lacks get measured; its needs are listed, not
+    // counted: the exit code says whether every backend runs *here*.
+    if std::env::var_os("SVCLAB_IN_VM").is_none() {
+        for (tool, found) in crate::vm::readiness() {
+            match found {
+                Ok(path) => println!("lab VM: {tool:<18} ok ({path})"),
+                Err(fix) => println!("lab VM: {tool:<18} MISSING: {fix}"),
+            }
+        }
+    }
     Ok(if all_ok {
         ExitCode::SUCCESS
     } else {

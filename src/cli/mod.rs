@@ -6,10 +6,12 @@ mod probe_client;
 mod report;
 mod run;
 mod scenarios;
+mod vm;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Bad input from the user (exit code 2), as opposed to a run that failed (exit code 1).
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +46,8 @@ enum Command {
     Compare(CompareArgs),
     /// Build the static site of every run under a reports folder, with an index newest first.
     Publish(PublishArgs),
+    /// Run `svclab <args>` inside the lab VM: a stock kernel under QEMU, results back on the host.
+    Vm(VmArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,6 +87,58 @@ pub struct CompareArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct VmArgs {
+    /// Kernel to boot: debian-6.1 or debian-6.12, Debian's cloud kernel fetched with
+    /// apt-get download and cached.
+    #[arg(long, default_value = "debian-6.1")]
+    kernel: String,
+    /// Boot this kernel image instead (with --modules).
+    #[arg(long, requires = "modules")]
+    kernel_image: Option<PathBuf>,
+    /// Its modules folder (`.../lib/modules/<release>`, with modules.dep).
+    #[arg(long, requires = "kernel_image")]
+    modules: Option<PathBuf>,
+    /// Guest memory in MiB.
+    #[arg(long, default_value_t = 2048)]
+    memory: u32,
+    /// Guest CPUs.
+    #[arg(long, default_value_t = 2)]
+    cpus: u32,
+    /// Stop the guest (and QEMU) when it runs longer than this, boot included, e.g. 30m, 2h.
+    #[arg(long, default_value = "4h", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+    /// kvm, tcg, or auto: KVM when a probe boot shows it works, else TCG emulation.
+    #[arg(long, value_enum, default_value = "auto")]
+    accel: AccelArg,
+    /// Run this host program in the guest instead of svclab, with the arguments after `--`
+    /// (e.g. a test binary from `cargo test --no-run`, to test backends on the guest's kernel).
+    #[arg(long)]
+    exec: Option<PathBuf>,
+    /// Append to the guest kernel's command line (for tests, e.g. to make it panic).
+    #[arg(long, hide = true)]
+    append: Option<String>,
+    /// The svclab command to run in the guest, after `--`.
+    #[arg(last = true, required = true)]
+    args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AccelArg {
+    Auto,
+    Kvm,
+    Tcg,
+}
+
+/// Where `svclab run` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Where {
+    /// Here when every selected backend is available here, else the lab VM.
+    Auto,
+    Host,
+    Vm,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// Scenario file, or the name of a shipped scenario (seed-table, scale, quick).
     #[arg(long, default_value = "seed-table")]
@@ -93,6 +149,10 @@ pub struct RunArgs {
     /// Output folder (default: reports/<run-id>).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Where to measure: auto runs in the lab VM (one kernel for all backends) when a selected
+    /// backend cannot run on this host.
+    #[arg(long = "where", value_enum, default_value = "auto")]
+    place: Where,
 }
 
 /// Parse the command line and run it; errors carry their exit code through [`exit_code`].
@@ -106,14 +166,18 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(args),
         Command::Compare(args) => report::compare(args),
         Command::Publish(args) => report::publish(args),
+        Command::Vm(args) => vm::run(args),
     }
 }
 
-/// 2 for bad input (a malformed scenario, an unknown backend), 1 for anything else.
+/// 2 for bad input (a malformed scenario, an unknown backend or kernel), 1 for anything else.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
-    let bad_input = error
-        .chain()
-        .any(|e| e.is::<UsageError>() || e.is::<crate::scenario::ScenarioError>());
+    let bad_input = error.chain().any(|e| {
+        e.is::<UsageError>()
+            || e.is::<crate::scenario::ScenarioError>()
+            || e.downcast_ref::<crate::vm::VmError>()
+                .is_some_and(crate::vm::VmError::is_usage)
+    });
     if bad_input {
         ExitCode::from(2)
     } else {

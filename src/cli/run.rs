@@ -1,7 +1,7 @@
 //! `svclab run`: validate the scenario, check privileges, measure, stream results, summarize,
 //! report.
 
-use super::{scenarios, RunArgs, UsageError};
+use super::{scenarios, RunArgs, UsageError, Where};
 use crate::environment;
 use crate::progress::Progress;
 use crate::registry;
@@ -27,9 +27,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         plan.backends = backends;
     }
+    if let Some(reason) = vm_reason(args.place, &plan) {
+        eprintln!("svclab: running the whole scenario in the lab VM (one kernel for every backend): {reason}");
+        let raw: Vec<String> = std::env::args().skip(1).collect();
+        let cmd = crate::vm::for_guest(&raw, &run_id(SystemTime::now()), |p| p.is_file());
+        return super::vm::run_guest(&super::vm::default_options(), &cmd);
+    }
     privilege::check()?;
 
-    let run_id = run_id(SystemTime::now());
+    // In the lab VM the host chose the run id, so the folder it lands in carries the same name.
+    let run_id = std::env::var(crate::vm::command::RUN_ID_ENV)
+        .ok()
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| run_id(SystemTime::now()));
     let out_dir = args
         .out
         .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
@@ -100,6 +110,41 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Why this run should go to the lab VM, or `None` to run here. Inside the lab VM it is always
+/// here; `auto` goes to the VM only when a selected backend cannot run on this host.
+fn vm_reason(place: Where, plan: &crate::scenario::Plan) -> Option<String> {
+    if std::env::var_os("SVCLAB_IN_VM").is_some() {
+        return None;
+    }
+    match place {
+        Where::Host => None,
+        Where::Vm => Some("--where vm".into()),
+        // Without privileges nothing can be probed; the run below says what is missing.
+        Where::Auto if privilege::check().is_err() => None,
+        Where::Auto => {
+            let unavailable: Vec<String> = plan
+                .backends
+                .iter()
+                .filter_map(|name| {
+                    let availability = crate::sandbox::run_in_fresh_netns(|| {
+                        registry::create(name, svclab_backend::BackendConfig::default())
+                            .map(|b| b.probe())
+                    });
+                    match availability {
+                        Ok(Ok(svclab_backend::Availability::Available { .. })) => None,
+                        Ok(Ok(svclab_backend::Availability::Unavailable { reason, .. })) => {
+                            Some(format!("{name} cannot run on this host ({reason})"))
+                        }
+                        Ok(Err(e)) => Some(format!("{name}: {e}")),
+                        Err(e) => Some(format!("{name}: {e}")),
+                    }
+                })
+                .collect();
+            (!unavailable.is_empty()).then(|| unavailable.join("; "))
+        }
+    }
+}
+
 /// First Ctrl-C: stop after killing the running tool, keep what was measured. Second: exit now
 /// (the sandbox namespaces die with the process).
 fn install_interrupt_handler(cancel: &CancelFlag) -> anyhow::Result<()> {
@@ -115,7 +160,7 @@ fn install_interrupt_handler(cancel: &CancelFlag) -> anyhow::Result<()> {
 }
 
 /// `20261128-014502`: sortable, file-name safe, from UTC time.
-fn run_id(now: SystemTime) -> String {
+pub(super) fn run_id(now: SystemTime) -> String {
     let digits: String = humantime::format_rfc3339_seconds(now)
         .to_string()
         .chars()

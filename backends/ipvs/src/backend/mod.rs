@@ -62,8 +62,7 @@ impl ServiceBackend for IpvsBackend {
         self.client.family(&commit::watch(&self.config))?;
         let link = self.link();
         link.ensure()?;
-        link.flush()?;
-        link.bind(&services.iter().map(|s| s.vip).collect())?;
+        link.converge(&services.iter().map(|s| s.vip).collect())?;
         let doing = format!("full sync of {} services", services.len());
         self.touched = true;
         let prepare;
