@@ -6,7 +6,7 @@ use crate::wire::{self, Reply};
 use netlink_packet_core::{parse_u16, DecodeError, NlasIterator, ParseableParametrized};
 #[cfg(test)]
 use netlink_packet_generic::ctrl::{nlas::GenlCtrlAttrs, GenlCtrl};
-use netlink_packet_generic::{GenlHeader, GenlMessage};
+use netlink_packet_generic::GenlHeader;
 
 /// `CTRL_ATTR_FAMILY_ID` (linux/genetlink.h).
 const CTRL_ATTR_FAMILY_ID: u16 = 1;
@@ -38,19 +38,7 @@ pub fn decode(
     buf: &[u8],
     want: &dyn Fn(u32) -> bool,
 ) -> Result<Vec<Reply<FamilyReply>>, DecodeError> {
-    Ok(wire::decode::<GenlMessage<FamilyReply>>(buf, want)?
-        .into_iter()
-        .map(|r| match r {
-            Reply::Data { seq, multi, msg } => Reply::Data {
-                seq,
-                multi,
-                msg: msg.payload,
-            },
-            Reply::Ack { seq } => Reply::Ack { seq },
-            Reply::Error { seq, errno } => Reply::Error { seq, errno },
-            Reply::Done { seq } => Reply::Done { seq },
-        })
-        .collect())
+    wire::decode_genl(buf, want)
 }
 
 /// The id of family `name` from the controller's answer: its errno (if it refused) and its
@@ -85,6 +73,7 @@ pub fn family_id(
 pub fn new_family_reply(seq: u32, id: u16) -> Vec<u8> {
     use netlink_packet_core::NetlinkMessage;
     use netlink_packet_generic::ctrl::GenlCtrlCmd;
+    use netlink_packet_generic::GenlMessage;
     let mut nl = NetlinkMessage::from(GenlMessage::from_payload(GenlCtrl {
         cmd: GenlCtrlCmd::NewFamily,
         nlas: vec![

@@ -114,9 +114,12 @@ where
     Ok(replies)
 }
 
-/// Decode IPVS replies: generic netlink data messages carry an `IpvsMessage`.
-pub fn decode_ipvs(buf: &[u8], want: &dyn Fn(u32) -> bool) -> Result<Vec<IpvsReply>, DecodeError> {
-    Ok(decode::<GenlMessage<IpvsMessage>>(buf, want)?
+/// Decode generic netlink replies, keeping each data message's family payload.
+pub fn decode_genl<F>(buf: &[u8], want: &dyn Fn(u32) -> bool) -> Result<Vec<Reply<F>>, DecodeError>
+where
+    GenlMessage<F>: NetlinkDeserializable,
+{
+    Ok(decode::<GenlMessage<F>>(buf, want)?
         .into_iter()
         .map(|r| match r {
             Reply::Data { seq, multi, msg } => Reply::Data {
@@ -129,4 +132,9 @@ pub fn decode_ipvs(buf: &[u8], want: &dyn Fn(u32) -> bool) -> Result<Vec<IpvsRep
             Reply::Done { seq } => Reply::Done { seq },
         })
         .collect())
+}
+
+/// Decode IPVS replies: generic netlink data messages carry an `IpvsMessage`.
+pub fn decode_ipvs(buf: &[u8], want: &dyn Fn(u32) -> bool) -> Result<Vec<IpvsReply>, DecodeError> {
+    decode_genl(buf, want)
 }
