@@ -52,9 +52,12 @@ pub fn backends_in_order(records: &[Record]) -> Vec<String> {
     names
 }
 
-/// Commit-time summaries of one operation per backend, divided as `per` says. Only successful
-/// measurements count; a backend with none gets an empty series (so it keeps its colour).
-pub fn op_series(records: &[Record], op: Op, per: Per) -> Vec<Series> {
+/// One series per backend (in run order, empty ones kept so colours stay stable), each point
+/// the summary of the samples `pick` takes from a record: (backend, Services, samples).
+fn series_of<'a>(
+    records: &'a [Record],
+    pick: impl Fn(&'a Record) -> Option<(&'a str, usize, Vec<f64>)>,
+) -> Vec<Series> {
     let mut out: Vec<Series> = backends_in_order(records)
         .into_iter()
         .map(|backend| Series {
@@ -62,27 +65,30 @@ pub fn op_series(records: &[Record], op: Op, per: Per) -> Vec<Series> {
             points: Vec::new(),
         })
         .collect();
-    for record in records {
-        let Record::Measurement(m) = record else {
+    for (backend, services, samples) in records.iter().filter_map(pick) {
+        let (Some(summary), Some(series)) = (
+            summarize(&samples),
+            out.iter_mut().find(|s| s.backend == backend),
+        ) else {
             continue;
         };
-        if m.op != op || m.outcome != Outcome::Ok {
-            continue;
-        }
-        let Some(summary) = summarize(&divided(m, per)) else {
-            continue;
-        };
-        if let Some(series) = out.iter_mut().find(|s| s.backend == m.backend) {
-            series.points.push(Point {
-                services: m.services,
-                summary,
-            });
-        }
+        series.points.push(Point { services, summary });
     }
     for series in &mut out {
         series.points.sort_by_key(|p| p.services);
     }
     out
+}
+
+/// Commit-time summaries of one operation per backend, divided as `per` says. Only successful
+/// measurements count; a backend with none gets an empty series (so it keeps its colour).
+pub fn op_series(records: &[Record], op: Op, per: Per) -> Vec<Series> {
+    series_of(records, |r| match r {
+        Record::Measurement(m) if m.op == op && m.outcome == Outcome::Ok => {
+            Some((m.backend.as_str(), m.services, divided(m, per)))
+        }
+        _ => None,
+    })
 }
 
 fn divided(m: &Measurement, per: Per) -> Vec<f64> {
@@ -147,36 +153,14 @@ pub fn object_series(records: &[Record]) -> Vec<ObjectSeries> {
 /// Connect + first byte per backend against Services, through VIPs (`via = "vip"`) or straight
 /// to endpoints (`"endpoint"`, the floor).
 pub fn latency_series(records: &[Record], via: &str) -> Vec<Series> {
-    let mut out: Vec<Series> = backends_in_order(records)
-        .into_iter()
-        .map(|backend| Series {
-            backend,
-            points: Vec::new(),
-        })
-        .collect();
-    for record in records {
-        let Record::ConnectLatency(l) = record else {
-            continue;
-        };
-        if l.via != via {
-            continue;
-        }
-        let samples: Vec<f64> = l.samples_ns.iter().map(|&n| n as f64).collect();
-        let (Some(summary), Some(series)) = (
-            summarize(&samples),
-            out.iter_mut().find(|s| s.backend == l.backend),
-        ) else {
-            continue;
-        };
-        series.points.push(Point {
-            services: l.services,
-            summary,
-        });
-    }
-    for series in &mut out {
-        series.points.sort_by_key(|p| p.services);
-    }
-    out
+    series_of(records, |r| match r {
+        Record::ConnectLatency(l) if l.via == via => Some((
+            l.backend.as_str(),
+            l.services,
+            l.samples_ns.iter().map(|&n| n as f64).collect(),
+        )),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
