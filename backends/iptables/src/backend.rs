@@ -224,12 +224,13 @@ impl ServiceBackend for IptablesBackend {
         let prepare = started.elapsed();
         let doing = format!("full sync of {} services", services.len());
         let commit = self.restore(&text, false, &doing)?;
+        let objects_written = render::full_restore_rules(&layouts);
         self.programmed = layouts.into_iter().map(|l| (l.service.id, l)).collect();
         Ok(OpReport {
             prepare,
             commit,
             kernel_calls: 1,
-            objects_written: count_rule_lines(&text),
+            objects_written,
         })
     }
 
