@@ -1,6 +1,6 @@
 //! The backends the lab knows, by name. The only place the lab names a backend crate.
 
-use svclab_backend::{BackendConfig, BackendError, ServiceBackend};
+use svclab_backend::{Availability, BackendConfig, BackendError, ServiceBackend};
 use svclab_ebpf::{EbpfBackend, MapCapacity};
 use svclab_iptables::{IptablesBackend, Variant};
 use svclab_ipvs::IpvsBackend;
@@ -52,4 +52,16 @@ pub fn create(name: &str, config: BackendConfig) -> Result<Box<dyn ServiceBacken
         "unknown backend {name:?}; known: {}",
         names().join(", ")
     )))
+}
+
+/// Can `name` run here? Creates and probes it in the calling thread's namespace (a sandbox's);
+/// a backend that cannot even be created is unavailable for that reason.
+pub fn probe(name: &str, config: BackendConfig) -> Availability {
+    match create(name, config) {
+        Ok(backend) => backend.probe(),
+        Err(e) => Availability::Unavailable {
+            reason: e.to_string(),
+            fix: "see svclab doctor".into(),
+        },
+    }
 }

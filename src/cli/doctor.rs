@@ -14,15 +14,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
     println!("privileges   ok (CAP_NET_ADMIN, CAP_SYS_ADMIN)");
     let mut all_ok = true;
     for name in registry::names() {
-        let availability = sandbox::run_in_fresh_netns(|| {
-            match registry::create(name, BackendConfig::default()) {
-                Ok(backend) => backend.probe(),
-                Err(e) => Availability::Unavailable {
-                    reason: e.to_string(),
-                    fix: "see the error".into(),
-                },
-            }
-        });
+        let availability =
+            sandbox::run_in_fresh_netns(|| registry::probe(name, BackendConfig::default()));
         match availability {
             Ok(Availability::Available { detail }) => println!("{name:<18} available: {detail}"),
             Ok(Availability::Unavailable { reason, fix }) => {

@@ -150,12 +150,6 @@ pub fn total_steps(plan: &Plan) -> u64 {
 fn probe(name: &str, ctx: &Context<'_>) -> Result<Availability, RunError> {
     let config = ctx.config.clone();
     Ok(sandbox::run_in_fresh_netns(|| {
-        match registry::create(name, config) {
-            Ok(backend) => backend.probe(),
-            Err(e) => Availability::Unavailable {
-                reason: e.to_string(),
-                fix: "see svclab doctor".into(),
-            },
-        }
+        registry::probe(name, config)
     })?)
 }
