@@ -37,13 +37,15 @@ fn iptables(c: &mut Criterion) {
 }
 
 fn ipvs(c: &mut Criterion) {
+    use svclab_ipvs::{converge, layout};
     let set = synth::generate(2017, SERVICES, 2);
     let mut group = c.benchmark_group("userspace/ipvs");
     group.sample_size(20);
+    // What an initial sync (empty kernel) plans and encodes.
     group.bench_function("encode_20000_services (60000 netlink requests)", |b| {
         b.iter(|| {
             let mut out = Vec::with_capacity(8 << 20);
-            for (seq, msg) in svclab_ipvs::layout::sync_requests(&set.services)
+            for (seq, msg) in converge::requests(&Vec::new(), &set.services)
                 .into_iter()
                 .enumerate()
             {
@@ -51,6 +53,18 @@ fn ipvs(c: &mut Criterion) {
             }
             black_box(out)
         })
+    });
+    // What a resync plans: the diff of 20,000 desired Services against a dump that matches.
+    let dump: converge::KernelTable = set
+        .services
+        .iter()
+        .map(|s| {
+            let dests = s.endpoints.iter().map(layout::real_server).collect();
+            (layout::virtual_service(s), Some(dests))
+        })
+        .collect();
+    group.bench_function("diff_20000_services_against_their_dump", |b| {
+        b.iter(|| black_box(converge::requests(&dump, &set.services)))
     });
     group.finish();
 }

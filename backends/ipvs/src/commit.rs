@@ -2,6 +2,7 @@
 //! calls only: netlink requests through the client, or `ipvsadm` processes.
 
 use crate::client::{Client, Watch};
+use crate::converge;
 use crate::error::IpvsError;
 use crate::ipvsadm;
 use crate::message::IpvsMessage;
@@ -9,7 +10,7 @@ use crate::socket::NetlinkSocket;
 use crate::tool;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use svclab_backend::{BackendConfig, BackendError};
+use svclab_backend::{BackendConfig, BackendError, Service};
 
 /// How long the commit took and how many kernel-facing calls it made.
 #[derive(Debug, Clone, Copy, Default)]
@@ -44,6 +45,51 @@ pub fn netlink(
     Ok(Commit {
         elapsed: started.elapsed(),
         calls,
+    })
+}
+
+/// What a converging full sync did: the kernel-facing part (dumps and batches) and how many
+/// requests it sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Converged {
+    pub commit: Commit,
+    pub written: u64,
+}
+
+/// A full sync that dumps the kernel's services (and the real servers of those it keeps),
+/// then sends only the difference, batched. Dumps are kernel work: they count in `commit`,
+/// one call each, as kube-proxy pays them on every sync.
+pub fn netlink_converge(
+    client: &mut Client<NetlinkSocket>,
+    config: &BackendConfig,
+    services: &[Service],
+) -> Result<Converged, IpvsError> {
+    let watch = watch(config);
+    client.family(&watch)?;
+    let keep = converge::wanted(services);
+    let started = Instant::now();
+    let listed = client.services(&watch)?;
+    let mut calls = 1;
+    let mut kernel = Vec::with_capacity(listed.len());
+    for vs in listed {
+        let dests = if keep.contains(&converge::service_key(&vs)) {
+            calls += 1;
+            Some(client.dests(&vs, &watch)?)
+        } else {
+            None
+        };
+        kernel.push((vs, dests));
+    }
+    let dumped = started.elapsed();
+    let reqs = converge::requests(&kernel, services);
+    let sending = Instant::now();
+    calls += client.send_batch(&reqs, &watch)?.sends;
+    Ok(Converged {
+        commit: Commit {
+            elapsed: dumped + sending.elapsed(),
+            calls,
+        },
+        written: reqs.len() as u64,
     })
 }
 

@@ -38,13 +38,6 @@ pub fn add_requests(svc: &Service) -> Vec<IpvsMessage> {
     reqs
 }
 
-/// A full sync: FLUSH, then every Service's requests, in order.
-pub fn sync_requests(services: &[Service]) -> Vec<IpvsMessage> {
-    let mut reqs = vec![IpvsMessage::flush()];
-    reqs.extend(services.iter().flat_map(add_requests));
-    reqs
-}
-
 /// DEL_SERVICE: the kernel drops the service's real servers with it.
 pub fn remove_requests(svc: &Service) -> Vec<IpvsMessage> {
     vec![IpvsMessage::del_service(&virtual_service(svc))]
@@ -125,7 +118,6 @@ mod tests {
             cmds(add_requests(&s)),
             [IpvsCmd::NewService, IpvsCmd::NewDest, IpvsCmd::NewDest]
         );
-        assert_eq!(sync_requests(&[s.clone(), s.clone()]).len(), 7);
         assert_eq!(cmds(remove_requests(&s)), [IpvsCmd::DelService]);
         let new = [
             s.endpoints[1],

@@ -13,6 +13,7 @@ mod backend;
 pub mod batch;
 pub mod client;
 mod commit;
+pub mod converge;
 mod error;
 #[cfg(test)]
 mod fake_kernel;

@@ -8,31 +8,16 @@
 //! after the kernel's module autoload attempt), /proc/thread-self/net/ip_vs exists exactly
 //! when IPVS is there.
 
-use nix::sched::{unshare, CloneFlags};
+mod common;
+
+use common::{has_ipvs, in_new_netns};
 use std::net::Ipv4Addr;
-use std::path::Path;
 use svclab_backend::{Availability, BackendConfig, BackendError, Endpoint, Protocol, Service};
 use svclab_backend::{CancelFlag, ServiceBackend, ServiceId};
 use svclab_ipvs::client::{Client, Watch};
 use svclab_ipvs::message::IpvsMessage;
 use svclab_ipvs::socket::NetlinkSocket;
 use svclab_ipvs::{probe, IpvsBackend, Variant, NO_IPVS_PROBE_FIX, NO_IPVS_REASON};
-
-/// Run `f` on a fresh thread moved into a new network namespace.
-fn in_new_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::spawn(move || {
-        if let Err(e) = unshare(CloneFlags::CLONE_NEWNET) {
-            panic!("unshare(CLONE_NEWNET) failed ({e}): kernel tests need root (CAP_SYS_ADMIN)");
-        }
-        f()
-    })
-    .join()
-    .unwrap_or_else(|_| panic!("the namespace thread panicked"))
-}
-
-fn has_ipvs() -> bool {
-    Path::new("/proc/thread-self/net/ip_vs").exists()
-}
 
 fn service() -> Service {
     Service {

@@ -1,7 +1,9 @@
 //! `IpvsBackend`: kube-proxy's IPVS layout, programmed over generic netlink or with ipvsadm.
 //!
-//! `OpReport::commit` times only the IPVS calls (netlink requests until their ACKs, or the
-//! ipvsadm processes). Binding VIPs to `kube-ipvs0` is kernel work too, but not an IPVS rule:
+//! `OpReport::commit` times only the IPVS calls (netlink requests until their ACKs, the dumps a
+//! full sync diffs against, or the ipvsadm processes). A netlink full sync writes only what
+//! differs from the kernel's dump, as kube-proxy does, so its `objects_written` is the number of
+//! requests it sent; `ipvsadm`'s full sync is `-C` + `-R` of everything, the document's way. Binding VIPs to `kube-ipvs0` is kernel work too, but not an IPVS rule:
 //! it is counted in `prepare`, with the encoding.
 
 use crate::client::Client;
@@ -65,21 +67,22 @@ impl ServiceBackend for IpvsBackend {
         link.converge(&services.iter().map(|s| s.vip).collect())?;
         let doing = format!("full sync of {} services", services.len());
         self.touched = true;
-        let prepare;
-        let c = match self.variant {
+        let (prepare, c, written) = match self.variant {
             Variant::Netlink => {
-                let reqs = layout::sync_requests(services);
-                prepare = started.elapsed();
-                commit::netlink(&mut self.client, &self.config, &reqs, true)?
+                let done = commit::netlink_converge(&mut self.client, &self.config, services)?;
+                // Setting up the link and VIPs, plus the diff; not the dumps and batches.
+                let prepare = started.elapsed().saturating_sub(done.commit.elapsed);
+                (prepare, done.commit, done.written)
             }
             Variant::Ipvsadm => {
                 let text = ipvsadm::restore_text(services);
-                prepare = started.elapsed();
-                commit::ipvsadm_restore(&self.config, &text, &doing)?
+                let prepare = started.elapsed();
+                let c = commit::ipvsadm_restore(&self.config, &text, &doing)?;
+                (prepare, c, objects(services))
             }
         };
         self.programmed = next;
-        Ok(Self::report(prepare, c, objects(services)))
+        Ok(Self::report(prepare, c, written))
     }
 
     fn add(&mut self, service: &Service) -> Result<OpReport, BackendError> {

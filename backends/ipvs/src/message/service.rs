@@ -27,6 +27,9 @@ pub const IPVS_SVC_ATTR_STATS64: u16 = 12;
 /// Scheduler names are `char[IP_VS_SCHEDNAME_MAXLEN]` in the kernel, NUL included.
 pub const IP_VS_SCHEDNAME_MAXLEN: usize = 16;
 
+/// Set by the kernel on every service in its hash table; listed in dumps, never requested.
+pub const IP_VS_SVC_F_HASHED: u32 = 0x0002;
+
 /// `struct ip_vs_flags`: the kernel sets `(old & ~mask) | (flags & mask)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct IpvsFlags {
