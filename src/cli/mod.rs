@@ -114,6 +114,10 @@ pub struct VmArgs {
     /// (e.g. a test binary from `cargo test --no-run`, to test backends on the guest's kernel).
     #[arg(long)]
     exec: Option<PathBuf>,
+    /// With --exec: bring what the program writes under $SVCLAB_OUT (and criterion's reports,
+    /// via CRITERION_HOME) back into this host folder.
+    #[arg(long, requires = "exec")]
+    out: Option<PathBuf>,
     /// Append to the guest kernel's command line (for tests, e.g. to make it panic).
     #[arg(long, hide = true)]
     append: Option<String>,

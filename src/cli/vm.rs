@@ -26,7 +26,7 @@ pub fn run(args: VmArgs) -> anyhow::Result<ExitCode> {
         append: args.append,
     };
     let cmd = match args.exec {
-        Some(program) => GuestCommand::program(program, args.args),
+        Some(program) => GuestCommand::program(program, args.args, args.out),
         None => vm::for_guest(&args.args, &run_id(SystemTime::now()), |p| p.is_file()),
     };
     run_guest(&opts, &cmd)

@@ -5,6 +5,9 @@
 use super::init::GUEST_OUT;
 use std::path::{Path, PathBuf};
 
+/// Where a program run with `--exec --out` writes what should come back to the host.
+pub const OUT_ENV: &str = "SVCLAB_OUT";
+
 /// Set in the guest so its run id (and so its report folder name) is the host's.
 pub const RUN_ID_ENV: &str = "SVCLAB_RUN_ID";
 
@@ -21,12 +24,22 @@ pub struct GuestCommand {
 }
 
 impl GuestCommand {
-    /// Run host `program` in the guest with `args`, unchanged.
-    pub fn program(program: PathBuf, args: Vec<String>) -> Self {
+    /// Run host `program` in the guest with `args`, unchanged. With `host_out`, whatever it
+    /// writes under `$SVCLAB_OUT` comes back there; criterion benches write their reports
+    /// there too (criterion reads `CRITERION_HOME`), so `cargo bench`'s HTML survives the VM.
+    pub fn program(program: PathBuf, args: Vec<String>, host_out: Option<PathBuf>) -> Self {
+        let mut env = Vec::new();
+        if host_out.is_some() {
+            env.push((OUT_ENV.to_string(), GUEST_OUT.to_string()));
+            env.push((
+                "CRITERION_HOME".to_string(),
+                format!("{GUEST_OUT}/criterion"),
+            ));
+        }
         Self {
             args,
-            env: Vec::new(),
-            host_out: None,
+            env,
+            host_out,
             files: Vec::new(),
             program: Some(program),
         }

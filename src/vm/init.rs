@@ -42,6 +42,7 @@ for m in $(cat /svclab/modules); do
   modprobe "$m" || echo "svclab-init: modprobe $m failed"
 done
 ip link set lo up
+mkdir -p {GUEST_OUT}
 # Raw output: the host must get the bytes the guest wrote, not CR-LF translated ones.
 stty -F /dev/ttyS1 raw -echo -opost 2>/dev/null
 stty -F /dev/ttyS2 raw -echo -opost 2>/dev/null

@@ -126,12 +126,13 @@ pub fn run_in_vm(
         Some(out) => place(&transfer, out)?,
         None => Vec::new(),
     };
-    if let Some(out) = cmd.host_out.as_deref().filter(|_| files.is_empty()) {
-        // Nothing came back (`run --help`, or a guest that died before the first record): leave
-        // no empty results file, nor a folder this call made. Best effort.
+    if let Some(out) = &cmd.host_out {
+        // No record came back (`run --help`, a guest that died before the first record, or a
+        // program that writes no results.jsonl): leave no empty results file, nor a folder this
+        // call made and nothing filled. Best effort.
         if std::fs::metadata(&machine.live).is_ok_and(|m| m.len() == 0) {
             let _ = std::fs::remove_file(&machine.live);
-            if created_out {
+            if created_out && files.is_empty() {
                 let _ = std::fs::remove_dir(out);
             }
         }

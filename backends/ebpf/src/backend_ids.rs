@@ -2,7 +2,7 @@
 //! lists it and reference-counted, as Cilium's backend id allocator does. Pure.
 
 use crate::abi::Lb4Backend;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 #[derive(Debug, Default, Clone)]
 pub struct BackendIds {

@@ -6,7 +6,7 @@
 
 use crate::abi::{self, Lb4Backend, Lb4Key, Lb4ReverseNat, Lb4Service};
 use crate::EbpfError;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use svclab_backend::{Endpoint, ObjectCount, Protocol, Service, ServiceId};
 
 /// Names of the counts `kernel_objects()` and `expected_objects()` report.

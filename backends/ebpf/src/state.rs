@@ -8,7 +8,8 @@ use crate::backend_ids::BackendIds;
 pub use crate::capacity::MapCapacity;
 use crate::entries::{self, Plan};
 use crate::EbpfError;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 use svclab_backend::{Endpoint, Service, ServiceId};
 
 #[derive(Debug)]
@@ -25,7 +26,7 @@ impl State {
         Self {
             capacity,
             services: BTreeMap::new(),
-            frontends: HashMap::new(),
+            frontends: HashMap::default(),
             ids: BackendIds::new(),
             service_entries: 0,
         }
@@ -35,6 +36,7 @@ impl State {
         self.capacity
     }
 
+    /// A programmed Service, without its names (see [`remembered`]).
     pub fn get(&self, id: ServiceId) -> Result<&Service, EbpfError> {
         self.services
             .get(&id)
@@ -48,8 +50,8 @@ impl State {
 
     /// Replace the whole set; every entry of `services` is written, stale ones deleted.
     pub fn plan_sync(&mut self, services: &[Service]) -> Result<Plan, EbpfError> {
-        let mut frontends = HashMap::with_capacity(services.len());
-        let mut ids = HashSet::with_capacity(services.len());
+        let mut frontends = HashMap::with_capacity_and_hasher(services.len(), Default::default());
+        let mut ids = HashSet::with_capacity_and_hasher(services.len(), Default::default());
         for s in services {
             entries::rev_nat_index(s.id)?;
             entries::endpoint_count(s)?;
@@ -80,7 +82,7 @@ impl State {
 
         let old: Vec<Service> = std::mem::take(&mut self.services).into_values().collect();
         let plan = self.build(&old, services, &keep, true)?;
-        self.services = services.iter().map(|s| (s.id, s.clone())).collect();
+        self.services = services.iter().map(|s| (s.id, remembered(s))).collect();
         self.frontends = frontends;
         self.service_entries = keep.len() as u64;
         Ok(plan)
@@ -115,14 +117,14 @@ impl State {
         let plan = self.build(&[], std::slice::from_ref(service), &keep, false)?;
         self.frontends
             .insert(entries::service_key(service, 0), service.id);
-        self.services.insert(service.id, service.clone());
+        self.services.insert(service.id, remembered(service));
         self.service_entries += entries;
         Ok(plan)
     }
 
     pub fn plan_remove(&mut self, id: ServiceId) -> Result<Plan, EbpfError> {
         let old = self.get(id)?.clone();
-        let plan = self.build(std::slice::from_ref(&old), &[], &HashSet::new(), false)?;
+        let plan = self.build(std::slice::from_ref(&old), &[], &HashSet::default(), false)?;
         self.frontends.remove(&entries::service_key(&old, 0));
         self.services.remove(&id);
         self.service_entries -= 1 + old.endpoints.len() as u64;
@@ -171,7 +173,7 @@ impl State {
         rewrite_backends: bool,
     ) -> Result<Plan, EbpfError> {
         let mut plan = Plan::default();
-        let mut written = HashSet::new();
+        let mut written = HashSet::default();
         for s in new {
             let mut slot_ids = Vec::with_capacity(s.endpoints.len());
             for e in &s.endpoints {
@@ -224,6 +226,22 @@ impl State {
             (self.ids.count() + fresh.len()) as u64,
             self.capacity.backends,
         )
+    }
+}
+
+/// What the state keeps of a Service: its frontend and endpoints, the parts map entries are
+/// made of. Its names go in no map, and copying three strings per Service was a third of a
+/// 20,000-Service sync's planning time.
+fn remembered(s: &Service) -> Service {
+    Service {
+        id: s.id,
+        namespace: String::new(),
+        name: String::new(),
+        port_name: String::new(),
+        vip: s.vip,
+        port: s.port,
+        protocol: s.protocol,
+        endpoints: s.endpoints.clone(),
     }
 }
 
