@@ -2,6 +2,7 @@
 //! curves, fits, the document's table under both readings, verdicts, what is missing); renderers
 //! behind [`Report`] only format it: `summary.md`, `results.csv`, `index.html`.
 
+pub mod benches;
 pub mod compare;
 mod csv;
 pub mod derived;

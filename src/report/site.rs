@@ -58,7 +58,7 @@ impl SiteEntry {
 }
 
 /// The index page, runs newest first (RFC 3339 start times sort as text; ties by folder).
-pub fn index(entries: &[SiteEntry]) -> String {
+pub fn index(entries: &[SiteEntry], benches: &[super::benches::BenchPage]) -> String {
     let mut sorted: Vec<&SiteEntry> = entries.iter().collect();
     sorted.sort_by(|a, b| (&b.started_at, &b.folder).cmp(&(&a.started_at, &a.folder)));
     let mut body = String::from("<h1>svclab runs</h1>\n<p class=\"note\">Every published run, newest first. Each report puts the run's measurements beside the source document's table (iptables 50 µs / 11 min / 5 h, IPVS 30 / 50 / 70 µs to add a rule at 1 / 5,000 / 20,000 Services).</p>\n");
@@ -82,6 +82,18 @@ pub fn index(entries: &[SiteEntry]) -> String {
             );
         }
         body.push_str("</table>\n");
+    }
+    if !benches.is_empty() {
+        body.push_str("<h2>cargo bench</h2>\n<ul>\n");
+        for page in benches {
+            let _ = writeln!(
+                body,
+                "<li><a href=\"{}\">{}</a> (criterion)</li>",
+                escape(&page.href),
+                escape(&page.label)
+            );
+        }
+        body.push_str("</ul>\n");
     }
     include_str!("templates/report.html")
         .replace("{{title}}", "svclab runs")
@@ -130,7 +142,8 @@ pub fn publish(
         }
         entries.push(SiteEntry::of(&name, &model));
     }
-    super::write_file(&site.join("index.html"), &index(&entries))?;
+    let benches = super::benches::copy_into_site(reports, site)?;
+    super::write_file(&site.join("index.html"), &index(&entries, &benches))?;
     Ok(entries)
 }
 
@@ -154,15 +167,23 @@ mod tests {
 
     #[test]
     fn index_lists_newest_first_and_escapes() {
-        let page = index(&[
-            entry("20261101-000000", "2026-11-01T00:00:00Z"),
-            entry("reference-<x>", "2026-11-28T00:00:00Z"),
-            entry("20261115-000000", "2026-11-15T00:00:00Z"),
-        ]);
+        let page = index(
+            &[
+                entry("20261101-000000", "2026-11-01T00:00:00Z"),
+                entry("reference-<x>", "2026-11-28T00:00:00Z"),
+                entry("20261115-000000", "2026-11-15T00:00:00Z"),
+            ],
+            &[],
+        );
         let pos = |s: &str| page.find(s).unwrap_or(usize::MAX);
         assert!(pos("reference-&lt;x&gt;") < pos("20261115-000000"));
         assert!(pos("20261115-000000") < pos("20261101-000000"));
         assert!(page.contains("1 of 2") && !page.contains("<script"));
-        assert!(index(&[]).contains("No runs published yet."));
+        assert!(index(&[], &[]).contains("No runs published yet."));
+        let bench = super::super::benches::BenchPage {
+            href: "benches/host/report/index.html".into(),
+            label: "cargo bench".into(),
+        };
+        assert!(index(&[], &[bench]).contains("<a href=\"benches/host/report/index.html\">"));
     }
 }
