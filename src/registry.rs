@@ -24,10 +24,10 @@ pub fn describe(name: &str) -> Option<&'static str> {
     }
     match svclab_ipvs::Variant::from_name(name) {
         Some(svclab_ipvs::Variant::Netlink) => Some(
-            "IPVS over svclab's generic netlink client: kube-proxy layout (rr, masquerade), batched full sync",
+            "IPVS over svclab's generic netlink client: kube-proxy layout (rr, masquerade); full sync = dump + batched difference",
         ),
         Some(svclab_ipvs::Variant::Ipvsadm) => {
-            Some("IPVS through one ipvsadm process per rule, ipvsadm -R for a full sync (the source document's method)")
+            Some("IPVS through one ipvsadm process per rule, ipvsadm -C + -R for a full sync (the source document's method)")
         }
         None => Variant::from_name(name).map(Variant::describe),
     }
