@@ -418,3 +418,32 @@ fn ctrl_c_stops_the_guest_and_keeps_what_was_measured() {
         "{lines:?}"
     );
 }
+
+/// `--exec PROGRAM --out DIR`: what the program writes under $SVCLAB_OUT, and criterion's
+/// reports under $CRITERION_HOME, come back into DIR (scripts/bench.sh relies on it); no empty
+/// results.jsonl is left there, since the program wrote none.
+#[test]
+fn exec_with_out_brings_the_programs_files_home() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("back");
+    let script = r#"echo kept > "$SVCLAB_OUT/note.txt" && mkdir -p "$CRITERION_HOME/report" && echo '<html>' > "$CRITERION_HOME/report/index.html""#;
+    let run = svclab_vm(&[
+        "vm",
+        "--exec",
+        "/bin/sh",
+        "--out",
+        &out.display().to_string(),
+        "--",
+        "-c",
+        script,
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let read =
+        |p: &str| std::fs::read_to_string(out.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    assert_eq!(read("note.txt"), "kept\n");
+    assert_eq!(read("criterion/report/index.html"), "<html>\n");
+    assert!(
+        !out.join("results.jsonl").exists(),
+        "an empty live results file was left"
+    );
+}
