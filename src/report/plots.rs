@@ -200,7 +200,7 @@ pub fn data(backends: &[BackendData]) -> Vec<PlotData> {
         .collect();
     let mut plots = vec![
         time("add1", "Add one Service at base N", "Median commit time of adding one Service (3E+2 rules for iptables) to a table of N Services; whiskers from the fastest sample to the p99. Grey: the document's per-rule numbers.", add1),
-        time("full-sync", "Full sync of N Services", "Median time to write all N Services over themselves (kube-proxy's periodic resync); whiskers min–p99.", full),
+        time("full-sync", "Full sync of N Services", "Median time of a full sync of the same N Services again (kube-proxy's periodic resync), done each data plane's own way (svclab list says which: a whole restore, a kernel dump and only the difference, every map entry); whiskers min–p99.", full),
         time("cumulative", "Install N Services one at a time", "Total commit time of adding Services one by one from empty. Solid: measured, up to the time budget. Dashed: DERIVED from the add-1 curve, not measured. Grey: the document's iptables numbers read as totals (reading B).", cumulative),
         PlotData {
             id: "objects",
