@@ -158,7 +158,14 @@ impl Report for Markdown {
             );
         }
         let _ = writeln!(o, "\n## One-at-a-time install from empty\n");
-        let _ = writeln!(o, "| backend | reached / target | total commit time | stopped because |\n|---|---|---|---|");
+        if m.backends.iter().all(|b| b.cumulative.is_none()) {
+            let _ = writeln!(
+                o,
+                "Not measured in this run (the scenario's [cumulative] is off)."
+            );
+        } else {
+            let _ = writeln!(o, "| backend | reached / target | total commit time | stopped because |\n|---|---|---|---|");
+        }
         for b in &m.backends {
             if let Some(c) = &b.cumulative {
                 let _ = writeln!(
