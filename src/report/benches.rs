@@ -8,7 +8,7 @@ use std::path::Path;
 pub const FOLDER: &str = "benches";
 
 /// Which criterion report pages may exist, relative to [`FOLDER`], and what each holds.
-const PAGES: [(&str, &str); 2] = [
+const PAGES: [(&str, &str); 3] = [
     (
         "host/report/index.html",
         "cargo bench on the publishing machine",
@@ -16,6 +16,10 @@ const PAGES: [(&str, &str); 2] = [
     (
         "vm/criterion/report/index.html",
         "IPVS kernel benches in the lab VM",
+    ),
+    (
+        "vm-userspace/criterion/report/index.html",
+        "IPVS userspace benches in the lab VM",
     ),
 ];
 
