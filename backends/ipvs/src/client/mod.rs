@@ -56,6 +56,23 @@ impl Watch {
     }
 }
 
+/// Requests encoded for sending, each beside the message it came from (for error reports).
+#[derive(Debug, Clone)]
+pub struct Encoded<'m> {
+    msgs: &'m [IpvsMessage],
+    bytes: Vec<Vec<u8>>,
+}
+
+impl Encoded<'_> {
+    pub fn len(&self) -> usize {
+        self.msgs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.msgs.is_empty()
+    }
+}
+
 /// What a batched send took.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchReport {
@@ -163,15 +180,36 @@ impl<T: Transport> Client<T> {
         msgs: &[IpvsMessage],
         watch: &Watch,
     ) -> Result<BatchReport, IpvsError> {
+        let encoded = self.encode(msgs, watch)?;
+        self.send_encoded(&encoded, watch)
+    }
+
+    /// Encode `msgs` for sending (sequence numbers are set when sent), so callers can keep
+    /// this user-space work out of the time they measure around the kernel.
+    pub fn encode<'m>(
+        &mut self,
+        msgs: &'m [IpvsMessage],
+        watch: &Watch,
+    ) -> Result<Encoded<'m>, IpvsError> {
         let family = self.family(watch)?;
-        let encoded: Vec<Vec<u8>> = msgs
+        let bytes = msgs
             .iter()
             .map(|m| {
                 let mut b = Vec::new();
-                wire::encode_ipvs(&mut b, m.clone(), family, FLAGS_ACKED, 0);
+                wire::encode_ipvs(&mut b, m, family, FLAGS_ACKED, 0);
                 b
             })
             .collect();
+        Ok(Encoded { msgs, bytes })
+    }
+
+    /// Send what [`Client::encode`] made, batched, waiting for every ACK (see `send_batch`).
+    pub fn send_encoded(
+        &mut self,
+        encoded: &Encoded<'_>,
+        watch: &Watch,
+    ) -> Result<BatchReport, IpvsError> {
+        let (msgs, encoded) = (encoded.msgs, &encoded.bytes);
         let sizes: Vec<usize> = encoded.iter().map(Vec::len).collect();
         let mut report = BatchReport::default();
         for range in batch::plan(&sizes, self.limits) {
@@ -220,7 +258,7 @@ impl<T: Transport> Client<T> {
         let family = self.family(watch)?;
         let seq = self.take_seqs(1);
         let mut bytes = Vec::new();
-        wire::encode_ipvs(&mut bytes, msg.clone(), family, flags, seq);
+        wire::encode_ipvs(&mut bytes, msg, family, flags, seq);
         let doing = format!("sending {}", msg.describe());
         self.send(&bytes, &doing)?;
         let mut tracker = AckTracker::new(seq, 1);

@@ -42,7 +42,7 @@ const SVC_ID: [u8; 48] = [
 /// parse back to the same header fields and message.
 fn check_request(bytes: &[u8], msg: IpvsMessage, flags: u16, seq: u32) {
     let mut out = Vec::new();
-    wire::encode_ipvs(&mut out, msg.clone(), FAMILY, flags, seq);
+    wire::encode_ipvs(&mut out, &msg, FAMILY, flags, seq);
     assert_eq!(
         out,
         bytes,
