@@ -243,3 +243,36 @@ fn compare_of_a_partial_run_lists_what_only_one_side_has() {
         "a threshold below 1 is bad input"
     );
 }
+
+/// The complete fixture as if it had run in the lab VM under TCG: claims of absolute time are
+/// shown but not graded, growth claims still are.
+#[test]
+fn an_emulated_run_does_not_grade_absolute_times() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(fixture("complete.jsonl")).expect("fixture");
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("json line");
+        if v["record"] == "environment" {
+            v["location"] = "vm".into();
+            v["acceleration"] = "tcg".into();
+        }
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    std::fs::write(dir.path().join("results.jsonl"), out).expect("write");
+    let (_, md, _) = report(dir.path());
+    let verdict_rows: Vec<&str> = md.lines().filter(|l| l.contains("11 min")).collect();
+    assert!(!verdict_rows.is_empty(), "{md}");
+    for row in &verdict_rows {
+        if row.contains("(A)") || row.contains("(B)") {
+            assert!(row.contains("not comparable"), "{row}");
+        }
+    }
+    assert!(md.contains("emulated run (QEMU TCG)"), "{md}");
+    let growth = md
+        .lines()
+        .find(|l| l.contains("grows") || l.contains("N^2"))
+        .unwrap_or_default();
+    assert!(!growth.contains("not comparable"), "{growth}");
+}

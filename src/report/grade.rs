@@ -12,6 +12,8 @@ pub enum Grade {
     Differs,
     NotReproduced,
     NotMeasured,
+    /// Measured, but the claim is about absolute time and the run was emulated.
+    NotComparable,
 }
 
 impl Grade {
@@ -21,6 +23,7 @@ impl Grade {
             Grade::Differs => "differs",
             Grade::NotReproduced => "not reproduced",
             Grade::NotMeasured => "not measured",
+            Grade::NotComparable => "not comparable",
         }
     }
 }

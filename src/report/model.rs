@@ -176,7 +176,7 @@ pub fn build(records: &[Record]) -> ReportModel {
         notices: super::missing::notices(records, &backends),
         rows: point_rows(records),
         seed: seed_table::build(&backends),
-        verdicts: verdict::judge(&backends),
+        verdicts: verdict::judge(&backends, env.is_some_and(|e| e.acceleration == "tcg")),
         plots: plots::data(&backends),
         backends,
     }

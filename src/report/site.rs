@@ -30,7 +30,10 @@ impl SiteEntry {
                 .find(|r| r.0 == key)
                 .map_or_else(String::new, |r| r.1.clone())
         };
-        let judged = m.verdicts.iter().filter(|v| v.grade != Grade::NotMeasured);
+        let judged = m
+            .verdicts
+            .iter()
+            .filter(|v| !matches!(v.grade, Grade::NotMeasured | Grade::NotComparable));
         SiteEntry {
             folder: folder.to_string(),
             started_at: env("started"),
