@@ -3,8 +3,9 @@
 //! `OpReport::commit` times only the IPVS calls (netlink requests until their ACKs, the dumps a
 //! full sync diffs against, or the ipvsadm processes). A netlink full sync writes only what
 //! differs from the kernel's dump, as kube-proxy does, so its `objects_written` is the number of
-//! requests it sent; `ipvsadm`'s full sync is `-C` + `-R` of everything, the document's way. Binding VIPs to `kube-ipvs0` is kernel work too, but not an IPVS rule:
-//! it is counted in `prepare`, with the encoding.
+//! requests it sent; `ipvsadm`'s full sync is `-C` + `-R` of everything, the document's way.
+//! Binding VIPs to `kube-ipvs0` is kernel work too, but not an IPVS rule: it is counted in
+//! `prepare`, with the diff and the encoding.
 
 use crate::client::Client;
 use crate::commit;
