@@ -269,7 +269,11 @@ fn an_emulated_run_does_not_grade_absolute_times() {
             .collect()
     };
     let absolute = [rows("(A) adding 1 iptables rule"), rows("(B) installing")].concat();
-    assert_eq!(absolute.len(), 6, "three iptables variants, two readings: {md}");
+    assert_eq!(
+        absolute.len(),
+        6,
+        "three iptables variants, two readings: {md}"
+    );
     for row in &absolute {
         assert!(row.contains("not comparable"), "{row}");
         assert!(row.contains("emulated run (QEMU TCG)"), "{row}");
