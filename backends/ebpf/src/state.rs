@@ -230,8 +230,8 @@ impl State {
 }
 
 /// What the state keeps of a Service: its frontend and endpoints, the parts map entries are
-/// made of. Its names go in no map, and copying three strings per Service was a third of a
-/// 20,000-Service sync's planning time.
+/// made of. Its names go in no map, and copying three strings per Service was about a fifth of
+/// a 20,000-Service sync's planning time (9.8 -> 7.7 ms).
 fn remembered(s: &Service) -> Service {
     Service {
         id: s.id,
