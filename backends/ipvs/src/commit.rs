@@ -8,7 +8,6 @@ use crate::ipvsadm;
 use crate::message::IpvsMessage;
 use crate::socket::NetlinkSocket;
 use crate::tool;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use svclab_backend::{BackendConfig, BackendError, Service};
 
@@ -97,20 +96,13 @@ pub fn netlink_converge(
     })
 }
 
-pub fn ipvsadm_path() -> Result<PathBuf, BackendError> {
-    tool::find_program("ipvsadm").ok_or_else(|| BackendError::ToolMissing {
-        tool: "ipvsadm".into(),
-        fix: tool::install_fix("ipvsadm"),
-    })
-}
-
 /// One `ipvsadm` process per argv, timing only the processes.
 pub fn ipvsadm_each(
     config: &BackendConfig,
     argvs: &[Vec<String>],
     doing: &str,
 ) -> Result<Commit, BackendError> {
-    let path = ipvsadm_path()?;
+    let path = tool::require("ipvsadm")?;
     let deadline = Instant::now() + config.step_timeout;
     let mut commit = Commit::default();
     for argv in argvs {
@@ -127,7 +119,7 @@ pub fn ipvsadm_restore(
     text: &str,
     doing: &str,
 ) -> Result<Commit, BackendError> {
-    let path = ipvsadm_path()?;
+    let path = tool::require("ipvsadm")?;
     let deadline = Instant::now() + config.step_timeout;
     let clear = tool::run(&path, &["-C"], None, deadline, &config.cancel, doing)?;
     let restore = tool::run(
@@ -146,7 +138,7 @@ pub fn ipvsadm_restore(
 
 /// `(virtual services, real servers)` from `ipvsadm -Sn`.
 pub fn ipvsadm_count(config: &BackendConfig) -> Result<(u64, u64), BackendError> {
-    let path = ipvsadm_path()?;
+    let path = tool::require("ipvsadm")?;
     let deadline = Instant::now() + config.step_timeout;
     let run = tool::run(
         &path,

@@ -43,10 +43,7 @@ impl Link {
         if lines.is_empty() {
             return Ok(Duration::ZERO);
         }
-        let ip = tool::find_program("ip").ok_or_else(|| BackendError::ToolMissing {
-            tool: "ip".into(),
-            fix: tool::install_fix("ip"),
-        })?;
+        let ip = tool::require("ip")?;
         // -force: go on past lines that fail (an address already bound or already gone).
         let args: &[&str] = if force {
             &["-force", "-batch", "-"]
@@ -109,10 +106,7 @@ impl Link {
 
     /// The IPv4 addresses bound to kube-ipvs0 now, read from the kernel.
     pub fn bound(&self) -> Result<BTreeSet<Ipv4Addr>, BackendError> {
-        let ip = tool::find_program("ip").ok_or_else(|| BackendError::ToolMissing {
-            tool: "ip".into(),
-            fix: tool::install_fix("ip"),
-        })?;
+        let ip = tool::require("ip")?;
         let run = tool::run(
             &ip,
             &["-o", "-4", "address", "show", "dev", DUMMY],

@@ -58,7 +58,7 @@ pub fn probe(variant: Variant, config: &BackendConfig) -> Availability {
             detail: format!("{ipvs} over generic netlink"),
         },
         Variant::Ipvsadm => {
-            let Ok(path) = commit::ipvsadm_path() else {
+            let Ok(path) = tool::require("ipvsadm") else {
                 return unavailable(
                     "ipvsadm is not installed".into(),
                     &tool::install_fix("ipvsadm"),
