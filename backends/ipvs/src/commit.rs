@@ -22,27 +22,22 @@ pub fn watch(config: &BackendConfig) -> Watch {
     Watch::new(config.step_timeout, &config.cancel)
 }
 
-/// Send `reqs`: batched, or one request + ACK each (incremental, like kube-proxy). The family
+/// Send `reqs` one request + ACK at a time (incremental changes, like kube-proxy). The family
 /// is resolved and the requests encoded before the clock starts.
 pub fn netlink(
     client: &mut Client<NetlinkSocket>,
     config: &BackendConfig,
     reqs: &[IpvsMessage],
-    batched: bool,
 ) -> Result<Commit, IpvsError> {
     let watch = watch(config);
-    // Encoding is user-space work: done before the clock starts, like the family lookup.
-    let encoded = if batched {
-        vec![client.encode(reqs, &watch)?]
-    } else {
-        reqs.chunks(1)
-            .map(|one| client.encode(one, &watch))
-            .collect::<Result<Vec<_>, _>>()?
-    };
+    let encoded = reqs
+        .chunks(1)
+        .map(|one| client.encode(one, &watch))
+        .collect::<Result<Vec<_>, _>>()?;
     let started = Instant::now();
     let mut calls = 0;
-    for each in &encoded {
-        calls += client.send_encoded(each, &watch)?.sends;
+    for one in &encoded {
+        calls += client.send_encoded(one, &watch)?.sends;
     }
     Ok(Commit {
         elapsed: started.elapsed(),

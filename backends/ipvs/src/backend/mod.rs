@@ -102,7 +102,7 @@ impl ServiceBackend for IpvsBackend {
             Variant::Netlink => {
                 let mut reqs = layout::add_requests(service);
                 let dests = reqs.split_off(1);
-                (Change::Netlink(reqs, false), Change::Netlink(dests, false))
+                (Change::Netlink(reqs), Change::Netlink(dests))
             }
             Variant::Ipvsadm => {
                 let mut argvs = ipvsadm::add_argvs(service);
@@ -136,7 +136,7 @@ impl ServiceBackend for IpvsBackend {
         let old = self.programmed_service(id)?;
         let started = Instant::now();
         let change = match self.variant {
-            Variant::Netlink => Change::Netlink(layout::remove_requests(&old), false),
+            Variant::Netlink => Change::Netlink(layout::remove_requests(&old)),
             Variant::Ipvsadm => Change::Ipvsadm(vec![ipvsadm::del_service(&old)]),
         };
         let mut prepare = started.elapsed();
@@ -159,11 +159,11 @@ impl ServiceBackend for IpvsBackend {
         let old = self.programmed_service(id)?;
         let started = Instant::now();
         let change = match self.variant {
-            Variant::Netlink => Change::Netlink(layout::update_requests(&old, endpoints), false),
+            Variant::Netlink => Change::Netlink(layout::update_requests(&old, endpoints)),
             Variant::Ipvsadm => Change::Ipvsadm(ipvsadm::update_argvs(&old, endpoints)),
         };
         let written = match &change {
-            Change::Netlink(r, _) => r.len(),
+            Change::Netlink(r) => r.len(),
             Change::Ipvsadm(a) => a.len(),
         } as u64;
         let prepare = started.elapsed();
@@ -201,7 +201,7 @@ impl ServiceBackend for IpvsBackend {
         let flushed = match self.variant {
             Variant::Netlink => {
                 let flush = [crate::message::IpvsMessage::flush()];
-                match commit::netlink(&mut self.client, &self.config, &flush, false) {
+                match commit::netlink(&mut self.client, &self.config, &flush) {
                     // Without IPVS there is nothing to flush; the link still goes.
                     Err(e) if e.is_family_missing() => Ok(()),
                     other => other.map(|_| ()).map_err(BackendError::from),

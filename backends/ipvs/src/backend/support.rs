@@ -41,7 +41,7 @@ impl IpvsBackend {
     /// the caller needs.
     pub(super) fn undo_add(&mut self, service: &Service) {
         let change = match self.variant {
-            Variant::Netlink => Change::Netlink(layout::remove_requests(service), false),
+            Variant::Netlink => Change::Netlink(layout::remove_requests(service)),
             Variant::Ipvsadm => Change::Ipvsadm(vec![ipvsadm::del_service(service)]),
         };
         let _ = self.commit(service.id, change, "undoing a failed add");
@@ -78,9 +78,8 @@ impl IpvsBackend {
     ) -> Result<Commit, BackendError> {
         self.touched = true;
         match reqs_or_argvs {
-            Change::Netlink(reqs, batched) => {
-                commit::netlink(&mut self.client, &self.config, &reqs, batched)
-                    .map_err(|e| with_id(e, id))
+            Change::Netlink(reqs) => {
+                commit::netlink(&mut self.client, &self.config, &reqs).map_err(|e| with_id(e, id))
             }
             Change::Ipvsadm(argvs) => commit::ipvsadm_each(&self.config, &argvs, doing),
         }
@@ -114,7 +113,8 @@ impl IpvsBackend {
 
 /// The change one operation makes, in the variant's terms.
 pub(super) enum Change {
-    Netlink(Vec<crate::message::IpvsMessage>, bool),
+    /// Requests sent one at a time, each waiting for its ACK (kube-proxy's way).
+    Netlink(Vec<crate::message::IpvsMessage>),
     Ipvsadm(Vec<Vec<String>>),
 }
 
