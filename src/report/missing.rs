@@ -75,6 +75,11 @@ pub fn notices(records: &[Record], backends: &[BackendData]) -> Vec<String> {
             }
         }
     }
+    if plan.is_some_and(|p| !p.cumulative.enabled) {
+        out.push(
+            "The one-at-a-time install was not measured (cumulative.enabled = false).".to_string(),
+        );
+    }
     if plan.is_some_and(|p| !p.datapath.enabled) {
         out.push("The data path was not measured (datapath.enabled = false): no probes, no connection latency.".to_string());
     }
