@@ -60,7 +60,7 @@ pub fn block(env: Option<&Environment>) -> EnvBlock {
             .map(|(tool, version)| (format!("tool {tool}"), version.clone())),
     );
     let mut warnings = Vec::new();
-    if e.acceleration == "tcg" {
+    if e.emulated() {
         warnings.push(
             "Emulated (QEMU TCG without KVM): absolute times are inflated, often 10× or more. Compare ratios between backends and scaling exponents, not microseconds.".into(),
         );

@@ -9,7 +9,7 @@ use super::verdict::{self, Verdict};
 use crate::analysis::{
     latency_series, object_series, op_series, point_rows, Per, PointRow, Series,
 };
-use crate::results::{Cumulative, Disruption, Op, Record};
+use crate::results::{Cumulative, Disruption, Environment, Op, Record};
 use svclab_backend::Availability;
 
 /// Which of the document's claims a backend answers.
@@ -176,7 +176,7 @@ pub fn build(records: &[Record]) -> ReportModel {
         notices: super::missing::notices(records, &backends),
         rows: point_rows(records),
         seed: seed_table::build(&backends),
-        verdicts: verdict::judge(&backends, env.is_some_and(|e| e.acceleration == "tcg")),
+        verdicts: verdict::judge(&backends, env.is_some_and(Environment::emulated)),
         plots: plots::data(&backends),
         backends,
     }

@@ -88,6 +88,13 @@ pub struct Environment {
     pub scenario: Plan,
 }
 
+impl Environment {
+    /// Measured under CPU emulation (the lab VM without KVM): times are inflated several fold.
+    pub fn emulated(&self) -> bool {
+        self.acceleration == "tcg"
+    }
+}
+
 /// Whether a selected backend could run, said once per backend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackendStatus {
