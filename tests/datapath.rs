@@ -17,7 +17,25 @@ fn client(cgroup: Option<PathBuf>) -> ProbeClient {
         binary: PathBuf::from(env!("CARGO_BIN_EXE_svclab")),
         cgroup,
         timeout: Duration::from_millis(500),
+        cancel: svclab_backend::CancelFlag::new(),
     }
+}
+
+/// More targets than a pipe holds, in and out: the client must not deadlock on its own output
+/// while the lab is still writing its input (each connection is refused at once: nothing
+/// listens on port 9 of a fresh namespace's loopback).
+#[test]
+fn a_client_fed_more_than_a_pipe_holds_answers_every_line() {
+    let targets: Vec<(SocketAddrV4, usize)> = (0..20_000)
+        .map(|_| (SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 9), 1))
+        .collect();
+    let results = sandbox::run_in_fresh_netns(move || client(None).connect(&targets))
+        .expect("sandbox")
+        .expect("the client answers");
+    assert_eq!(results.len(), 20_000);
+    assert!(results
+        .iter()
+        .all(|r| r.reached.is_none() && r.error.is_some()));
 }
 
 fn targets(services: &[Service], each: usize) -> Vec<(SocketAddrV4, usize)> {

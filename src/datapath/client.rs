@@ -3,11 +3,16 @@
 
 use super::DatapathError;
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddrV4;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use svclab_backend::tool;
+use svclab_backend::CancelFlag;
+
+/// Time a connect client gets beyond its connections' own timeouts (process start, setup).
+const CLIENT_SLACK: Duration = Duration::from_secs(10);
 
 /// One connection's outcome, as the client reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +52,8 @@ pub struct ProbeClient {
     pub binary: PathBuf,
     pub cgroup: Option<PathBuf>,
     pub timeout: Duration,
+    /// The lab's cancel flag: Ctrl-C kills a running client.
+    pub cancel: CancelFlag,
 }
 
 impl ProbeClient {
@@ -68,29 +75,36 @@ impl ProbeClient {
     }
 
     /// Connect `count` times to each target, one after another; one result per connection.
+    /// Run through the backends' shared tool runner: it feeds stdin from its own thread (the
+    /// client's output can outgrow a pipe before its input is written), and kills the client
+    /// past its deadline (every connection timing out, plus slack) or on Ctrl-C.
     pub fn connect(
         &self,
         targets: &[(SocketAddrV4, usize)],
     ) -> Result<Vec<ConnResult>, DatapathError> {
-        let mut child = self
-            .command("connect")
-            .spawn()
-            .map_err(DatapathError::io("starting svclab probe-client"))?;
         let input: String = targets.iter().map(|(t, n)| format!("{t} {n}\n")).collect();
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(input.as_bytes())
-                .map_err(DatapathError::io("feeding the probe client"))?;
+        let connections: u32 = targets.iter().map(|(_, n)| *n as u32).sum();
+        let deadline = Instant::now() + self.timeout * (connections + 1) + CLIENT_SLACK;
+        let mut args = vec![
+            "probe-client".to_string(),
+            "connect".into(),
+            "--timeout-ms".into(),
+            self.timeout.as_millis().to_string(),
+        ];
+        if let Some(cgroup) = &self.cgroup {
+            args.extend(["--cgroup".into(), cgroup.display().to_string()]);
         }
-        let out = child
-            .wait_with_output()
-            .map_err(DatapathError::io("waiting for the probe client"))?;
-        if !out.status.success() {
-            return Err(DatapathError::Client(
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            ));
-        }
-        String::from_utf8_lossy(&out.stdout)
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = tool::run(
+            &self.binary,
+            &args,
+            Some(input.as_bytes()),
+            deadline,
+            &self.cancel,
+            "probing",
+        )
+        .map_err(|e| DatapathError::Client(e.to_string()))?;
+        run.stdout
             .lines()
             .map(|l| {
                 serde_json::from_str(l)

@@ -9,7 +9,7 @@ use crate::synth::SyntheticSet;
 use std::collections::BTreeSet;
 use std::net::SocketAddrV4;
 use std::time::Duration;
-use svclab_backend::{Service, ServiceBackend};
+use svclab_backend::{CancelFlag, Service, ServiceBackend};
 
 /// Services whose every endpoint must be seen after a sync (load balancing happens).
 const BALANCE_SERVICES: usize = 8;
@@ -50,7 +50,11 @@ pub(crate) struct DataPath {
 
 impl DataPath {
     /// Build the topology in the calling (sandbox) thread's namespace.
-    pub fn build(plan: &DatapathPlan, set: &SyntheticSet) -> Result<Self, DatapathError> {
+    pub fn build(
+        plan: &DatapathPlan,
+        set: &SyntheticSet,
+        cancel: &CancelFlag,
+    ) -> Result<Self, DatapathError> {
         let ports: BTreeSet<u16> = set
             .services
             .iter()
@@ -63,6 +67,7 @@ impl DataPath {
                 binary: client::svclab_binary()?,
                 cgroup: None,
                 timeout: plan.timeout,
+                cancel: cancel.clone(),
             },
             plan: plan.clone(),
         })

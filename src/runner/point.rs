@@ -23,7 +23,7 @@ pub(crate) fn measure(
         }
     };
     let datapath = if ctx.plan.datapath.enabled {
-        match DataPath::build(&ctx.plan.datapath, ctx.set) {
+        match DataPath::build(&ctx.plan.datapath, ctx.set, ctx.cancel()) {
             Ok(d) => Some(d),
             Err(e) => {
                 let error = format!("building the data-path topology: {e}");
