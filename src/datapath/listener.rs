@@ -50,20 +50,24 @@ impl Listeners {
 }
 
 fn accept_loop(listener: TcpListener) {
-    while let Ok((stream, _)) = listener.accept() {
-        std::thread::spawn(move || serve(stream));
+    while let Ok((mut stream, _)) = listener.accept() {
+        // Greet before handing the connection to a thread: the client times connect + first
+        // byte, and a thread spawn in between would be the lab's cost, not the data plane's.
+        if greet(&mut stream).is_ok() {
+            std::thread::spawn(move || echo(stream));
+        }
     }
 }
 
-fn serve(mut stream: TcpStream) {
-    let _ = stream.set_nodelay(true);
+/// The first line: the address the connection arrived on (a VIP was translated to it).
+fn greet(stream: &mut TcpStream) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    let local = stream.local_addr()?;
+    stream.write_all(format!("{local}\n").as_bytes())
+}
+
+fn echo(mut stream: TcpStream) {
     let _ = stream.set_read_timeout(Some(IDLE));
-    let Ok(local) = stream.local_addr() else {
-        return;
-    };
-    if stream.write_all(format!("{local}\n").as_bytes()).is_err() {
-        return;
-    }
     let mut buf = [0u8; 512];
     while let Ok(n) = stream.read(&mut buf) {
         if n == 0 || stream.write_all(&buf[..n]).is_err() {
