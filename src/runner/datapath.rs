@@ -1,9 +1,7 @@
 //! The data path inside a scale point: probes after each step, connection latency, disruption.
 //! Nothing here is inside a timed call.
 
-use crate::datapath::{
-    client, verdict, ConnResult, DatapathError, ProbeClient, StreamSummary, Topology,
-};
+use crate::datapath::{client, verdict, ConnResult, DatapathError, ProbeClient, Topology};
 use crate::scenario::DatapathPlan;
 use crate::synth::SyntheticSet;
 use std::collections::BTreeSet;
@@ -165,12 +163,4 @@ pub(crate) fn latencies(results: &[ConnResult]) -> (Vec<u64>, usize) {
         .collect();
     let failed = results.len() - ok.len();
     (ok, failed)
-}
-
-pub(crate) fn summary_or_note(result: Result<StreamSummary, DatapathError>) -> StreamSummary {
-    result.unwrap_or_else(|e| {
-        let mut s = StreamSummary::default();
-        s.note(format!("stream client: {e}"));
-        s
-    })
 }

@@ -1,10 +1,11 @@
 //! The data-path steps of a scale point: probes after each step, connection latency and the
 //! disruption stream, recorded beside the timings (none of this is inside a timed call).
 
-use super::datapath::{latencies, summary_or_note, DataPath, Tally};
+use super::datapath::{latencies, DataPath, Tally};
 use super::point::{outcome_of, status_of, with_spare, Point, Stop};
 use super::{write, PointStatus, RunError};
 use crate::datapath::DatapathError;
+use crate::datapath::StreamSummary;
 use crate::results::{ConnectLatency, Disruption, Outcome, Probe, Record};
 use svclab_backend::ServiceBackend;
 
@@ -142,7 +143,18 @@ impl Point<'_, '_> {
             }
             round += 1;
         }
-        let summary = summary_or_note(stream.finish());
+        // A stream client that failed measured nothing: the record says so, not "0 attempts, ok".
+        let summary = match stream.finish() {
+            Ok(summary) => summary,
+            Err(e) => {
+                if record.outcome == Outcome::Ok {
+                    record.outcome = Outcome::Failed {
+                        error: format!("stream client: {e}"),
+                    };
+                }
+                StreamSummary::default()
+            }
+        };
         record.attempts = summary.attempts;
         record.failed = summary.failed;
         record.long_lived = summary.long_lived;
