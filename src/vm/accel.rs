@@ -62,12 +62,24 @@ pub fn choose(
     probe.accel = Accel::Kvm;
     probe.append = "console=ttyS0 panic=-1 quiet svclab.probe".into();
     let boot = qemu::boot(qemu_bin, &probe, PROBE_DEADLINE, cancel, |_| {})?;
-    let works = matches!(boot.ending, qemu::Ending::Probed);
-    // Best effort: without a cache the next run probes again.
-    let _ = std::fs::create_dir_all(cache).and_then(|()| {
-        let verdict = if works { "ok" } else { "hangs" };
-        std::fs::write(&verdict_file, format!("{} {verdict}\n", boot_id.trim()))
-    });
+    let works = match boot.ending {
+        qemu::Ending::Probed => true,
+        // A stopped probe proved nothing: cache no verdict, and stop as asked.
+        qemu::Ending::Interrupted => {
+            return Err(VmError::Interrupted {
+                kept: "nothing (interrupted while probing KVM)".into(),
+            })
+        }
+        _ => false,
+    };
+    // Only a finished or a timed-out probe is a verdict for this host boot (best effort:
+    // without a cache the next run probes again).
+    if works || matches!(boot.ending, qemu::Ending::TimedOut) {
+        let _ = std::fs::create_dir_all(cache).and_then(|()| {
+            let verdict = if works { "ok" } else { "hangs" };
+            std::fs::write(&verdict_file, format!("{} {verdict}\n", boot_id.trim()))
+        });
+    }
     Ok(if works {
         (Accel::Kvm, "KVM works (probe boot finished)".into())
     } else {
