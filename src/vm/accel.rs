@@ -67,7 +67,7 @@ pub fn choose(
         // A stopped probe proved nothing: cache no verdict, and stop as asked.
         qemu::Ending::Interrupted => {
             return Err(VmError::Interrupted {
-                kept: "nothing (interrupted while probing KVM)".into(),
+                kept: " while probing KVM, before the command started".into(),
             })
         }
         _ => false,
