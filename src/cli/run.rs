@@ -127,15 +127,13 @@ fn vm_reason(place: Where, plan: &crate::scenario::Plan) -> Option<String> {
                 .iter()
                 .filter_map(|name| {
                     let availability = crate::sandbox::run_in_fresh_netns(|| {
-                        registry::create(name, svclab_backend::BackendConfig::default())
-                            .map(|b| b.probe())
+                        registry::probe(name, svclab_backend::BackendConfig::default())
                     });
                     match availability {
-                        Ok(Ok(svclab_backend::Availability::Available { .. })) => None,
-                        Ok(Ok(svclab_backend::Availability::Unavailable { reason, .. })) => {
+                        Ok(svclab_backend::Availability::Available { .. }) => None,
+                        Ok(svclab_backend::Availability::Unavailable { reason, .. }) => {
                             Some(format!("{name} cannot run on this host ({reason})"))
                         }
-                        Ok(Err(e)) => Some(format!("{name}: {e}")),
                         Err(e) => Some(format!("{name}: {e}")),
                     }
                 })
