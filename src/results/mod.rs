@@ -6,4 +6,4 @@ mod writer;
 
 pub use read::{read_records, ReadError};
 pub use schema::*;
-pub use writer::ResultsWriter;
+pub use writer::{ResultsWriter, MIRROR_ENV};

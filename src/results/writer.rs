@@ -9,15 +9,31 @@ use std::path::{Path, PathBuf};
 pub struct ResultsWriter {
     path: PathBuf,
     file: File,
+    /// A second copy of every line, written in the same call (the lab VM's live serial port),
+    /// so nothing copies the file in the background while a step is being timed.
+    mirror: Option<File>,
     written: Vec<Record>,
 }
+
+/// Names a file (a serial port in the lab VM) that gets every record too.
+pub const MIRROR_ENV: &str = "SVCLAB_RESULTS_MIRROR";
 
 impl ResultsWriter {
     /// Create (or truncate) the results file.
     pub fn create(path: &Path) -> io::Result<Self> {
+        let mirror = match std::env::var_os(MIRROR_ENV) {
+            Some(target) => Some(
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&target)
+                    .map_err(|e| io::Error::new(e.kind(), format!("opening {MIRROR_ENV}: {e}")))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             path: path.to_path_buf(),
             file: File::create(path)?,
+            mirror,
             written: Vec::new(),
         })
     }
@@ -32,6 +48,9 @@ impl ResultsWriter {
         line.push(b'\n');
         self.file.write_all(&line)?;
         self.file.flush()?;
+        if let Some(mirror) = &mut self.mirror {
+            mirror.write_all(&line)?;
+        }
         self.written.push(record);
         Ok(())
     }

@@ -2,8 +2,9 @@
 //!
 //! Channels: the console (ttyS0) carries the kernel's and the command's output plus the marker
 //! lines below; ttyS1 carries the output folder at the end (see `results_transfer`); ttyS2
-//! carries a live copy of `results.jsonl` while the command runs, so a guest that dies mid-run
-//! still leaves every finished measurement on the host.
+//! carries a live copy of `results.jsonl` while the command runs (svclab's results writer
+//! writes each record there too, between steps), so a guest that dies mid-run still leaves
+//! every finished measurement on the host.
 
 /// Printed on the console right before the command starts (boot-to-command time).
 pub const START_MARKER: &str = "SVCLAB-START";
@@ -17,6 +18,7 @@ pub const GUEST_OUT: &str = "/svclab-out";
 /// The init script. The acceleration comes on the kernel command line (`svclab.accel=tcg`), so
 /// one initramfs serves the KVM probe boot and the real one.
 pub fn init_script() -> String {
+    const MIRROR: &str = crate::results::MIRROR_ENV;
     format!(
         r#"#!/bin/busybox sh
 # svclab lab VM init: mount, load modules, run /svclab/command.sh, send results, power off.
@@ -46,14 +48,11 @@ mkdir -p {GUEST_OUT}
 # Raw output: the host must get the bytes the guest wrote, not CR-LF translated ones.
 stty -F /dev/ttyS1 raw -echo -opost 2>/dev/null
 stty -F /dev/ttyS2 raw -echo -opost 2>/dev/null
-tail -n +1 -F {GUEST_OUT}/results.jsonl > /dev/ttyS2 2>/dev/null &
-live=$!
 echo {START_MARKER}
 # Through a pipe: the console is a terminal, and a progress bar redrawn with CR on it would
 # reach the host as one endless line; off a terminal svclab prints one line per step instead.
-{{ SVCLAB_IN_VM=1 SVCLAB_VM_ACCEL=$accel sh /svclab/command.sh; echo $? > /run/svclab-code; }} 2>&1 | cat
+{{ SVCLAB_IN_VM=1 SVCLAB_VM_ACCEL=$accel {MIRROR}=/dev/ttyS2 sh /svclab/command.sh; echo $? > /run/svclab-code; }} 2>&1 | cat
 code=$(cat /run/svclab-code 2>/dev/null || echo 1)
-kill $live 2>/dev/null
 cd {GUEST_OUT} && find . -type f | while read -r f; do
   echo "SVCLAB-FILE $(wc -c < "$f") ${{f#./}}"
   base64 "$f"
