@@ -74,7 +74,8 @@ impl ProbeClient {
         command
     }
 
-    /// Connect `count` times to each target, one after another; one result per connection.
+    /// Connect `count` times to each target, one after another; exactly one result per
+    /// connection, in order.
     /// Run through the backends' shared tool runner: it feeds stdin from its own thread (the
     /// client's output can outgrow a pipe before its input is written), and kills the client
     /// past its deadline (every connection timing out, plus slack) or on Ctrl-C.
@@ -104,13 +105,22 @@ impl ProbeClient {
             "probing",
         )
         .map_err(|e| DatapathError::Client(e.to_string()))?;
-        run.stdout
+        let results: Vec<ConnResult> = run
+            .stdout
             .lines()
             .map(|l| {
                 serde_json::from_str(l)
                     .map_err(|e| DatapathError::Client(format!("bad line {l:?}: {e}")))
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        // Callers split the results by target: a short answer must not read as fewer failures.
+        if results.len() != connections as usize {
+            return Err(DatapathError::Client(format!(
+                "asked for {connections} connections, got {} results",
+                results.len()
+            )));
+        }
+        Ok(results)
     }
 
     /// Start a stream of connections to `target`; stop it with [`Stream::finish`].

@@ -92,10 +92,11 @@ impl DataPath {
             })
             .collect();
         let results = self.client.connect(&targets)?;
-        let mut offset = 0;
+        let mut rest = results.as_slice();
         for ((svc, (_, count)), i) in sampled.iter().zip(&targets).zip(0..) {
-            let mine = &results[offset.min(results.len())..(offset + count).min(results.len())];
-            offset += count;
+            // `connect` answers exactly one result per connection asked for.
+            let (mine, after) = rest.split_at(*count);
+            rest = after;
             let mut failures = verdict::translated(svc, mine);
             if i < BALANCE_SERVICES && failures.is_empty() {
                 failures.extend(verdict::balanced(svc, mine));
