@@ -101,23 +101,32 @@ pub fn fit_of(series: &Series) -> Option<PowerFit> {
 }
 
 pub fn build(records: &[Record]) -> ReportModel {
-    let pick = |series: Vec<Series>, name: &str| {
+    let pick = |series: &[Series], name: &str| {
         series
-            .into_iter()
+            .iter()
             .find(|s| s.backend == name)
+            .cloned()
             .unwrap_or_else(|| Series {
                 backend: name.to_string(),
                 points: Vec::new(),
             })
     };
+    // Every series once, for all backends; each backend then picks its own.
+    let adds = op_series(records, Op::Add, Per::Call);
+    let adds_per_object = op_series(records, Op::Add, Per::ObjectWritten);
+    let adds_per_call = op_series(records, Op::Add, Per::KernelCall);
+    let full_syncs = op_series(records, Op::FullSync, Per::Call);
+    let updates = op_series(records, Op::UpdateEndpoints, Per::Call);
+    let vip_latencies = latency_series(records, "vip");
+    let direct_latencies = latency_series(records, "endpoint");
     let objects = object_series(records);
     let backends: Vec<BackendData> = crate::analysis::backends_in_order(records)
         .into_iter()
         .map(|name| {
-            let add = pick(op_series(records, Op::Add, Per::Call), &name);
-            let add_per_object = pick(op_series(records, Op::Add, Per::ObjectWritten), &name);
-            let full_sync = pick(op_series(records, Op::FullSync, Per::Call), &name);
-            let update = pick(op_series(records, Op::UpdateEndpoints, Per::Call), &name);
+            let add = pick(&adds, &name);
+            let add_per_object = pick(&adds_per_object, &name);
+            let full_sync = pick(&full_syncs, &name);
+            let update = pick(&updates, &name);
             let (object_points, object_kinds) = objects
                 .iter()
                 .find(|o| o.backend == name)
@@ -134,13 +143,13 @@ pub fn build(records: &[Record]) -> ReportModel {
                 add_per_object_fit: fit_of(&add_per_object),
                 full_sync_fit: fit_of(&full_sync),
                 update_fit: fit_of(&update),
-                add_per_call: pick(op_series(records, Op::Add, Per::KernelCall), &name),
+                add_per_call: pick(&adds_per_call, &name),
                 cumulative: records.iter().find_map(|r| match r {
                     Record::Cumulative(c) if c.backend == name => Some(c.clone()),
                     _ => None,
                 }),
-                vip_latency: pick(latency_series(records, "vip"), &name),
-                direct_latency: pick(latency_series(records, "endpoint"), &name),
+                vip_latency: pick(&vip_latencies, &name),
+                direct_latency: pick(&direct_latencies, &name),
                 disruptions: records
                     .iter()
                     .filter_map(|r| match r {
