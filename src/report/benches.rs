@@ -50,10 +50,7 @@ pub fn copy_into_site(reports: &Path, site: &Path) -> Result<Vec<BenchPage>, Rep
 
 /// A recursive copy; std has none, and a few hundred small files need no crate.
 fn copy_tree(from: &Path, to: &Path) -> Result<(), ReportError> {
-    let io = |file: &Path| {
-        let file = file.display().to_string();
-        move |source| ReportError::Write { file, source }
-    };
+    let io = super::write_error;
     std::fs::create_dir_all(to).map_err(io(to))?;
     for entry in std::fs::read_dir(from).map_err(io(from))? {
         let entry = entry.map_err(io(from))?;

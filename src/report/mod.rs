@@ -93,13 +93,15 @@ pub fn write_all(model: &ReportModel, out_dir: &Path) -> Result<Vec<PathBuf>, Re
 
 /// Write through a temporary file and rename, so a reader never sees half a report.
 pub fn write_file(path: &Path, text: &str) -> Result<(), ReportError> {
-    let err = |source| ReportError::Write {
-        file: path.display().to_string(),
-        source,
-    };
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    std::fs::write(&tmp, text).map_err(write_error(path))?;
+    std::fs::rename(&tmp, path).map_err(write_error(path))
+}
+
+/// The error for a failed filesystem operation on `path`, for `map_err`.
+pub(crate) fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
+    let file = path.display().to_string();
+    move |source| ReportError::Write { file, source }
 }
 
 /// Minimal HTML escaping for text and attribute values.

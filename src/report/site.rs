@@ -111,10 +111,7 @@ pub fn publish(
     reports: &std::path::Path,
     site: &std::path::Path,
 ) -> Result<Vec<SiteEntry>, ReportError> {
-    let io = |file: &std::path::Path| {
-        let file = file.display().to_string();
-        move |source| ReportError::Write { file, source }
-    };
+    let io = super::write_error;
     std::fs::create_dir_all(site).map_err(io(site))?;
     let mut folders: Vec<std::path::PathBuf> = std::fs::read_dir(reports)
         .map_err(io(reports))?
