@@ -47,14 +47,8 @@ pub(crate) fn cmd_output(cmd: &mut Command, what: &str) -> Result<String, VmErro
 
 /// What the lab VM needs on this host, each with `Err(fix)` when missing (for `svclab doctor`).
 pub fn readiness() -> Vec<(&'static str, Result<String, String>)> {
-    let on_path = |tool: &str| {
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        std::env::split_paths(&path)
-            .map(|d| d.join(tool))
-            .find(|p| p.is_file())
-    };
     let need = |tool: &'static str, package: &str| {
-        let found = on_path(tool).map(|p| p.display().to_string());
+        let found = svclab_backend::tool::find_program(tool).map(|p| p.display().to_string());
         (
             tool,
             found.ok_or_else(|| format!("install Debian's {package} (scripts/setup.sh does)")),

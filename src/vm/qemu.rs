@@ -70,11 +70,7 @@ pub struct Boot {
 
 /// QEMU on PATH, or a clear error.
 pub fn find() -> Result<PathBuf, VmError> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(QEMU))
-        .find(|p| p.is_file())
-        .ok_or(VmError::QemuMissing)
+    svclab_backend::tool::find_program(QEMU).ok_or(VmError::QemuMissing)
 }
 
 fn command(qemu: &Path, m: &Machine) -> Command {
