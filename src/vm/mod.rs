@@ -56,9 +56,6 @@ pub struct VmOptions {
 pub struct VmOutcome {
     /// The guest command's exit code.
     pub exit_code: i32,
-    pub accel: Accel,
-    pub boot_to_command: Option<Duration>,
-    pub initramfs_bytes: u64,
     /// Files written on the host.
     pub files: Vec<PathBuf>,
 }
@@ -154,9 +151,6 @@ pub fn run_in_vm(
     match boot.ending {
         qemu::Ending::Exited(code) => Ok(VmOutcome {
             exit_code: transfer.done.unwrap_or(code),
-            accel,
-            boot_to_command: boot.boot_to_command,
-            initramfs_bytes,
             files,
         }),
         qemu::Ending::Panicked(line) => Err(VmError::GuestPanic { line, kept }),
