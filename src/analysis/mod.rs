@@ -155,6 +155,7 @@ mod tests {
             total_ns: ns,
             kernel_calls: 1,
             objects_written: 8,
+            write: None,
         }
     }
 

@@ -176,6 +176,7 @@ mod tests {
             total_ns: ns,
             kernel_calls: calls,
             objects_written: objects,
+            write: None,
         };
         Record::Measurement(Measurement {
             backend: backend.into(),

@@ -4,7 +4,7 @@
 use crate::scenario::Plan;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use svclab_backend::{Availability, ObjectCount};
+use svclab_backend::{Availability, ObjectCount, WriteKind};
 
 /// Bumped whenever a record changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -138,6 +138,10 @@ pub struct Sample {
     pub total_ns: u64,
     pub kernel_calls: u32,
     pub objects_written: u64,
+    /// How the backend chose what to write (full rewrite, partial, diff, per rule); absent in
+    /// records of runs made before backends said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<WriteKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

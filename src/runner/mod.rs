@@ -84,6 +84,8 @@ pub fn run(
                 services: set.services.len(),
                 endpoints_per_service: plan.endpoints_per_service,
             },
+            // The synthetic endpoints' network (src/synth.rs), as a cluster's pod CIDR.
+            cluster_cidr: svclab_backend::Ipv4Cidr::DEFAULT_CLUSTER,
         },
         progress,
     };

@@ -16,5 +16,6 @@ pub(crate) fn timed(
         total_ns: total.as_nanos() as u64,
         kernel_calls: report.kernel_calls,
         objects_written: report.objects_written,
+        write: report.write,
     })
 }

@@ -16,6 +16,36 @@ pub struct OpReport {
     pub kernel_calls: u32,
     /// How many rules/objects the operation wrote, so per-rule cost can be derived.
     pub objects_written: u64,
+    /// How the operation chose what to write; `None` when the backend does not say.
+    pub write: Option<WriteKind>,
+}
+
+/// How an operation decided what to hand the kernel, so a report can say which data planes
+/// rewrite everything and which write only what changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteKind {
+    /// Everything is written again (an iptables restore of the whole table, a flush + re-add).
+    Full,
+    /// Only the changed Services' objects, from the backend's own record of what it wrote
+    /// (kube-proxy's partial syncs).
+    Partial,
+    /// The difference between the wanted state and what was last written or read back from the
+    /// kernel (kube-proxy's IPVS sync, Cilium's reconciler); an unchanged set writes nothing.
+    Diff,
+    /// One process or request per rule (the source document's method).
+    PerRule,
+}
+
+impl WriteKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteKind::Full => "full",
+            WriteKind::Partial => "partial",
+            WriteKind::Diff => "diff",
+            WriteKind::PerRule => "per-rule",
+        }
+    }
 }
 
 /// A data plane that programs Services into the kernel of the network namespace it lives in.

@@ -1,5 +1,6 @@
 //! What the lab hands a backend when it creates one: limits, and a way to stop it.
 
+use crate::Ipv4Cidr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,8 @@ pub struct BackendConfig {
     pub step_timeout: Duration,
     pub cancel: CancelFlag,
     pub capacity: Capacity,
+    /// kube-proxy's `--cluster-cidr`: traffic to a VIP from outside it is masqueraded.
+    pub cluster_cidr: Ipv4Cidr,
 }
 
 impl Default for BackendConfig {
@@ -49,6 +52,7 @@ impl Default for BackendConfig {
                 services: 20_001,
                 endpoints_per_service: 4,
             },
+            cluster_cidr: Ipv4Cidr::DEFAULT_CLUSTER,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod availability;
 mod backend;
+mod cidr;
 mod config;
 mod error;
 mod model;
@@ -14,7 +15,8 @@ mod objects;
 pub mod tool;
 
 pub use availability::Availability;
-pub use backend::{OpReport, ServiceBackend};
+pub use backend::{OpReport, ServiceBackend, WriteKind};
+pub use cidr::{CidrError, Ipv4Cidr};
 pub use config::{BackendConfig, CancelFlag, Capacity};
 pub use error::BackendError;
 pub use model::{Endpoint, Protocol, Service, ServiceId};

@@ -10,7 +10,7 @@ use std::process::{Child, Command};
 use std::time::Instant;
 use svclab_backend::{
     ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, ObjectCount,
-    OpReport, Service, ServiceBackend, ServiceId,
+    OpReport, Service, ServiceBackend, ServiceId, WriteKind,
 };
 
 pub use crate::state::MapCapacity;
@@ -107,6 +107,7 @@ impl EbpfBackend {
             commit: commit.elapsed,
             kernel_calls: commit.calls,
             objects_written: plan.objects(),
+            write: Some(WriteKind::Diff),
         })
     }
 }

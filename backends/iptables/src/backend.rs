@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use svclab_backend::tool::{self, ToolRun};
 use svclab_backend::{
     ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, ObjectCount,
-    OpReport, Service, ServiceBackend, ServiceId,
+    OpReport, Service, ServiceBackend, ServiceId, WriteKind,
 };
 
 /// Seconds an iptables tool waits for the xtables lock before giving up.
@@ -117,6 +117,7 @@ impl IptablesBackend {
             commit,
             kernel_calls: 1,
             objects_written: count_rule_lines(&text),
+            write: Some(WriteKind::Partial),
         })
     }
 
@@ -132,6 +133,7 @@ impl IptablesBackend {
             commit,
             kernel_calls: argvs.len() as u32,
             objects_written: argvs.iter().filter(|a| commands::is_rule_verb(a)).count() as u64,
+            write: Some(WriteKind::PerRule),
         })
     }
 
@@ -231,6 +233,7 @@ impl ServiceBackend for IptablesBackend {
             commit,
             kernel_calls: 1,
             objects_written,
+            write: Some(WriteKind::Full),
         })
     }
 

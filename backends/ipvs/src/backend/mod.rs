@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use svclab_backend::{
     Availability, BackendConfig, BackendError, Endpoint, ObjectCount, OpReport, Service,
-    ServiceBackend, ServiceId,
+    ServiceBackend, ServiceId, WriteKind,
 };
 
 /// What `probe` says on a kernel without IPVS.
@@ -68,22 +68,22 @@ impl ServiceBackend for IpvsBackend {
         link.converge(&services.iter().map(|s| s.vip).collect())?;
         let doing = format!("full sync of {} services", services.len());
         self.touched = true;
-        let (prepare, c, written) = match self.variant {
+        let (prepare, c, written, write) = match self.variant {
             Variant::Netlink => {
                 let done = commit::netlink_converge(&mut self.client, &self.config, services)?;
                 // Setting up the link and VIPs, plus the diff; not the dumps and batches.
                 let prepare = started.elapsed().saturating_sub(done.commit.elapsed);
-                (prepare, done.commit, done.written)
+                (prepare, done.commit, done.written, WriteKind::Diff)
             }
             Variant::Ipvsadm => {
                 let text = ipvsadm::restore_text(services);
                 let prepare = started.elapsed();
                 let c = commit::ipvsadm_restore(&self.config, &text, &doing)?;
-                (prepare, c, objects(services))
+                (prepare, c, objects(services), WriteKind::Full)
             }
         };
         self.programmed = next;
-        Ok(Self::report(prepare, c, written))
+        Ok(Self::report(prepare, c, written, write))
     }
 
     fn add(&mut self, service: &Service) -> Result<OpReport, BackendError> {
@@ -128,6 +128,7 @@ impl ServiceBackend for IpvsBackend {
             prepare,
             c,
             objects(std::slice::from_ref(service)),
+            self.incremental_kind(),
         ))
     }
 
@@ -147,7 +148,7 @@ impl ServiceBackend for IpvsBackend {
             self.link().unbind(&[old.vip].into())?;
             prepare += unbind.elapsed();
         }
-        Ok(Self::report(prepare, c, 1))
+        Ok(Self::report(prepare, c, 1, self.incremental_kind()))
     }
 
     fn update_endpoints(
@@ -175,7 +176,7 @@ impl ServiceBackend for IpvsBackend {
         let mut new = old;
         new.endpoints = endpoints.to_vec();
         self.programmed.insert(id, new);
-        Ok(Self::report(prepare, c, written))
+        Ok(Self::report(prepare, c, written, self.incremental_kind()))
     }
 
     fn kernel_objects(&mut self) -> Result<ObjectCount, BackendError> {

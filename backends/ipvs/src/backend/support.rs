@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 use svclab_backend::{
-    ensure_not_host_netns, BackendConfig, BackendError, OpReport, Service, ServiceId,
+    ensure_not_host_netns, BackendConfig, BackendError, OpReport, Service, ServiceId, WriteKind,
 };
 
 impl IpvsBackend {
@@ -85,12 +85,26 @@ impl IpvsBackend {
         }
     }
 
-    pub(super) fn report(prepare: Duration, commit: Commit, objects: u64) -> OpReport {
+    /// Add, remove and update write one Service's requests (netlink) or processes (ipvsadm).
+    pub(super) fn incremental_kind(&self) -> WriteKind {
+        match self.variant {
+            Variant::Netlink => WriteKind::Partial,
+            Variant::Ipvsadm => WriteKind::PerRule,
+        }
+    }
+
+    pub(super) fn report(
+        prepare: Duration,
+        commit: Commit,
+        objects: u64,
+        write: WriteKind,
+    ) -> OpReport {
         OpReport {
             prepare,
             commit: commit.elapsed,
             kernel_calls: commit.calls,
             objects_written: objects,
+            write: Some(write),
         }
     }
 
