@@ -48,6 +48,14 @@ impl WriteKind {
     }
 }
 
+/// Kernel memory held for a backend's objects, with where the figure came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelMemory {
+    pub bytes: u64,
+    /// How it was read, e.g. `IPT_SO_GET_INFO size` or `fdinfo memlock of 4 maps`.
+    pub source: String,
+}
+
 /// A data plane that programs Services into the kernel of the network namespace it lives in.
 ///
 /// Every method returns only once the kernel holds the change. Implementations keep whatever
@@ -83,6 +91,13 @@ pub trait ServiceBackend {
     /// What the kernel should hold for `services`, from the data plane's layout formula
     /// (e.g. kube-proxy's 3E + 2 rules per Service), for the lab to compare with the read-back.
     fn expected_objects(&self, services: &[Service]) -> ObjectCount;
+
+    /// Memory the kernel holds for this backend's objects as the kernel itself reports it (the
+    /// x_tables blob size, the BPF maps' `memlock`), read back now; `None` where the kernel
+    /// reports nothing per object and the lab must measure slab/vmalloc growth around a sync.
+    fn kernel_memory(&mut self) -> Result<Option<KernelMemory>, BackendError> {
+        Ok(None)
+    }
 
     /// Remove everything this backend made. Also attempted on drop.
     fn cleanup(&mut self) -> Result<(), BackendError>;

@@ -15,7 +15,7 @@ mod objects;
 pub mod tool;
 
 pub use availability::Availability;
-pub use backend::{OpReport, ServiceBackend, WriteKind};
+pub use backend::{KernelMemory, OpReport, ServiceBackend, WriteKind};
 pub use cidr::{CidrError, Ipv4Cidr};
 pub use config::{BackendConfig, CancelFlag, Capacity};
 pub use error::BackendError;
