@@ -7,6 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use svclab::synth;
 use svclab_ebpf::{MapCapacity, State};
+use svclab_backend::Ipv4Cidr;
 use svclab_iptables::{render, save_count, Layout};
 
 const SERVICES: usize = 20_000;
@@ -19,7 +20,7 @@ fn iptables(c: &mut Criterion) {
         b.iter(|| {
             // As the backend's full sync does it: names hashed, then one render.
             let layouts: Vec<Layout> = set.services.iter().map(Layout::new).collect();
-            black_box(render::full_restore(&layouts))
+            black_box(render::full_restore(&layouts, Ipv4Cidr::DEFAULT_CLUSTER))
         })
     });
     group.bench_function("layouts_20000_services (hash names only)", |b| {
@@ -27,9 +28,9 @@ fn iptables(c: &mut Criterion) {
     });
     let layouts: Vec<Layout> = set.services.iter().map(Layout::new).collect();
     group.bench_function("render_20000_services (names cached)", |b| {
-        b.iter(|| black_box(render::full_restore(black_box(&layouts))))
+        b.iter(|| black_box(render::full_restore(black_box(&layouts), Ipv4Cidr::DEFAULT_CLUSTER)))
     });
-    let text = render::full_restore(&layouts);
+    let text = render::full_restore(&layouts, Ipv4Cidr::DEFAULT_CLUSTER);
     group.bench_function("count_nat_160000_rules", |b| {
         b.iter(|| black_box(save_count::count_nat(black_box(&text))))
     });

@@ -10,6 +10,7 @@
 
 use std::io::Write;
 use svclab::synth;
+use svclab_backend::Ipv4Cidr;
 use svclab_iptables::{render, Layout};
 
 fn main() -> anyhow::Result<()> {
@@ -22,6 +23,6 @@ fn main() -> anyhow::Result<()> {
     let seed = arg(2, 2017)?;
     let set = synth::generate(seed, services, endpoints);
     let layouts: Vec<Layout> = set.services.iter().map(Layout::new).collect();
-    std::io::stdout().write_all(render::full_restore(&layouts).as_bytes())?;
+    std::io::stdout().write_all(render::full_restore(&layouts, Ipv4Cidr::DEFAULT_CLUSTER).as_bytes())?;
     Ok(())
 }

@@ -109,6 +109,7 @@ impl IptablesBackend {
             all: &all,
             changed,
             deleted_chains,
+            cluster_cidr: self.config.cluster_cidr,
         });
         let prepare = started.elapsed();
         let commit = self.restore(&text, true, doing)?;
@@ -222,7 +223,7 @@ impl ServiceBackend for IptablesBackend {
                 _ => Layout::new(svc),
             })
             .collect();
-        let text = render::full_restore(&layouts);
+        let text = render::full_restore(&layouts, self.config.cluster_cidr);
         let prepare = started.elapsed();
         let doing = format!("full sync of {} services", services.len());
         let commit = self.restore(&text, false, &doing)?;
@@ -248,7 +249,7 @@ impl ServiceBackend for IptablesBackend {
         let result = match self.variant {
             Variant::Legacy | Variant::Nft => self.partial(&[&layout], &[], started, &doing),
             Variant::Cmd => {
-                let argvs = commands::add(&layout);
+                let argvs = commands::add(&layout, self.config.cluster_cidr);
                 self.by_commands(argvs, started.elapsed(), &doing)
             }
         };
@@ -267,7 +268,7 @@ impl ServiceBackend for IptablesBackend {
         let result = match self.variant {
             Variant::Legacy | Variant::Nft => self.partial(&[], &chains, started, &doing),
             Variant::Cmd => {
-                let argvs = commands::remove(&old);
+                let argvs = commands::remove(&old, self.config.cluster_cidr);
                 self.by_commands(argvs, started.elapsed(), &doing)
             }
         };
@@ -299,7 +300,7 @@ impl ServiceBackend for IptablesBackend {
         let result = match self.variant {
             Variant::Legacy | Variant::Nft => self.partial(&[&new], &stale, started, &doing),
             Variant::Cmd => {
-                let argvs = commands::update(&new, &old_chains, &stale);
+                let argvs = commands::update(&new, &old_chains, &stale, self.config.cluster_cidr);
                 self.by_commands(argvs, started.elapsed(), &doing)
             }
         };

@@ -4,23 +4,24 @@
 use crate::layout::Layout;
 use crate::render;
 use crate::rule_args::{as_delete, split_rule};
+use svclab_backend::Ipv4Cidr;
 
 /// Adding a Service: its chains, its rules, then the KUBE-SERVICES jump (inserted first, as the
 /// nodeports rule must stay last).
-pub fn add(layout: &Layout) -> Vec<Vec<String>> {
+pub fn add(layout: &Layout, cluster_cidr: Ipv4Cidr) -> Vec<Vec<String>> {
     let mut argvs = chain_verb("-N", &layout.chains());
-    argvs.extend(rule_argvs(&render::service_rules(layout)));
+    argvs.extend(rule_argvs(&render::service_rules(layout, cluster_cidr)));
     argvs.extend(rule_argvs(&render::kube_services_rule(layout)).map(insert_first));
     argvs
 }
 
 /// Removing a Service: the KUBE-SERVICES jump first (no new connection reaches it), then every
 /// rule of its chains, then the chains.
-pub fn remove(old: &Layout) -> Vec<Vec<String>> {
+pub fn remove(old: &Layout, cluster_cidr: Ipv4Cidr) -> Vec<Vec<String>> {
     let mut argvs: Vec<Vec<String>> = rule_argvs(&render::kube_services_rule(old))
         .map(as_delete)
         .collect();
-    argvs.extend(rule_argvs(&render::service_rules(old)).map(as_delete));
+    argvs.extend(rule_argvs(&render::service_rules(old, cluster_cidr)).map(as_delete));
     argvs.extend(chain_verb("-X", &old.chains()));
     argvs
 }
@@ -51,7 +52,12 @@ fn chain_verb(verb: &str, chains: &[String]) -> Vec<Vec<String>> {
 
 /// Per-rule commands for an endpoint update: create the new KUBE-SEP chains and their rules,
 /// rewrite the KUBE-SVC chain (its probabilities change), then flush and delete stale chains.
-pub fn update(new: &Layout, old_chains: &[String], stale: &[String]) -> Vec<Vec<String>> {
+pub fn update(
+    new: &Layout,
+    old_chains: &[String],
+    stale: &[String],
+    cluster_cidr: Ipv4Cidr,
+) -> Vec<Vec<String>> {
     let fresh: Vec<String> = new
         .chains()
         .into_iter()
@@ -59,7 +65,7 @@ pub fn update(new: &Layout, old_chains: &[String], stale: &[String]) -> Vec<Vec<
         .collect();
     let mut argvs = chain_verb("-N", &fresh);
     let (svc_rules, sep_rules): (Vec<Vec<String>>, Vec<Vec<String>>) =
-        rule_argvs(&render::service_rules(new)).partition(|a| a.get(1) == Some(&new.svc_chain));
+        rule_argvs(&render::service_rules(new, cluster_cidr)).partition(|a| a.get(1) == Some(&new.svc_chain));
     argvs.extend(
         sep_rules
             .into_iter()
@@ -101,7 +107,7 @@ mod tests {
     #[test]
     fn add_is_chains_then_3e_plus_2_rules() {
         let l = layout(2);
-        let argvs = add(&l);
+        let argvs = add(&l, Ipv4Cidr::DEFAULT_CLUSTER);
         assert_eq!(argvs.iter().filter(|a| a[0] == "-N").count(), 3);
         assert_eq!(argvs.iter().filter(|a| is_rule_verb(a)).count(), 8);
         let last = argvs.last().expect("commands");
@@ -111,7 +117,7 @@ mod tests {
     #[test]
     fn remove_deletes_the_jump_first_and_chains_last() {
         let l = layout(2);
-        let argvs = remove(&l);
+        let argvs = remove(&l, Ipv4Cidr::DEFAULT_CLUSTER);
         assert_eq!(&argvs[0][..2], ["-D", "KUBE-SERVICES"]);
         assert_eq!(argvs.iter().filter(|a| a[0] == "-D").count(), 8);
         assert!(argvs[argvs.len() - 3..].iter().all(|a| a[0] == "-X"));
@@ -122,7 +128,7 @@ mod tests {
         let old = layout(2);
         let new = layout(3);
         let stale: Vec<String> = Vec::new();
-        let argvs = update(&new, &old.chains(), &stale);
+        let argvs = update(&new, &old.chains(), &stale, Ipv4Cidr::DEFAULT_CLUSTER);
         // One new KUBE-SEP chain with its 2 rules, the KUBE-SVC flushed and rewritten (1 + 3).
         assert_eq!(argvs.iter().filter(|a| a[0] == "-N").count(), 1);
         assert!(argvs.iter().any(|a| a[0] == "-F" && a[1] == new.svc_chain));

@@ -8,9 +8,7 @@
 
 use crate::layout::Layout;
 use crate::text::{push_endpoint, push_ip, push_num};
-
-/// kube-proxy's `--cluster-cidr`: traffic to a VIP from outside it is masqueraded.
-pub const CLUSTER_CIDR: &str = "10.244.0.0/16";
+use svclab_backend::Ipv4Cidr;
 
 /// Chains kube-proxy always owns in the nat table, besides the per-Service ones.
 pub const FIXED_CHAINS: [&str; 4] = [
@@ -61,7 +59,8 @@ pub fn full_restore_rules(layouts: &[Layout]) -> u64 {
 }
 
 /// Full sync input: the whole nat table, to be loaded without `--noflush` (replaces the table).
-pub fn full_restore(layouts: &[Layout]) -> String {
+/// Traffic to a VIP from outside `cluster_cidr` (kube-proxy's `--cluster-cidr`) is masqueraded.
+pub fn full_restore(layouts: &[Layout], cluster_cidr: Ipv4Cidr) -> String {
     let mut out = String::with_capacity(256 + layouts.len() * 1200);
     out.push_str("*nat\n");
     for chain in BUILTIN_CHAINS {
@@ -75,7 +74,7 @@ pub fn full_restore(layouts: &[Layout]) -> String {
     write_fixed_rules(&mut out);
     write_kube_services(&mut out, layouts.iter());
     for layout in layouts {
-        write_service_rules(&mut out, layout);
+        write_service_rules(&mut out, layout, cluster_cidr);
     }
     out.push_str("COMMIT\n");
     out
@@ -89,6 +88,8 @@ pub struct PartialSync<'a> {
     pub changed: &'a [&'a Layout],
     /// Chains to flush and delete (Services removed, endpoints gone).
     pub deleted_chains: &'a [String],
+    /// kube-proxy's `--cluster-cidr`.
+    pub cluster_cidr: Ipv4Cidr,
 }
 
 /// Partial sync input for `iptables-restore --noflush`: fixed chains and every changed Service's
@@ -107,7 +108,7 @@ pub fn partial_restore(sync: &PartialSync<'_>) -> String {
     write_fixed_rules(&mut out);
     write_kube_services(&mut out, sync.all.iter().copied());
     for layout in sync.changed {
-        write_service_rules(&mut out, layout);
+        write_service_rules(&mut out, layout, sync.cluster_cidr);
     }
     for chain in sync.deleted_chains {
         out.push_str("-X ");
@@ -126,9 +127,9 @@ pub fn kube_services_rule(layout: &Layout) -> String {
 }
 
 /// The rules of a Service's own chains (KUBE-SVC then each KUBE-SEP), one line each.
-pub fn service_rules(layout: &Layout) -> String {
+pub fn service_rules(layout: &Layout, cluster_cidr: Ipv4Cidr) -> String {
     let mut out = String::new();
-    write_service_rules(&mut out, layout);
+    write_service_rules(&mut out, layout, cluster_cidr);
     out
 }
 
@@ -207,7 +208,7 @@ fn write_kube_services_rule(out: &mut String, layout: &Layout) {
     out.push('\n');
 }
 
-fn write_service_rules(out: &mut String, layout: &Layout) {
+fn write_service_rules(out: &mut String, layout: &Layout, cluster_cidr: Ipv4Cidr) {
     let svc = &layout.service;
     if svc.endpoints.is_empty() {
         return;
@@ -217,7 +218,9 @@ fn write_service_rules(out: &mut String, layout: &Layout) {
     out.push_str(&layout.svc_chain);
     push_vip_match(out, layout);
     out.push_str(" ! -s ");
-    out.push_str(CLUSTER_CIDR);
+    push_ip(out, cluster_cidr.addr());
+    out.push('/');
+    push_num(out, cluster_cidr.prefix());
     out.push_str(" -j KUBE-MARK-MASQ\n");
     let n = svc.endpoints.len();
     for (i, (ep, sep)) in svc.endpoints.iter().zip(&layout.sep_chains).enumerate() {
@@ -282,6 +285,8 @@ mod tests {
         })
     }
 
+    const CIDR: Ipv4Cidr = Ipv4Cidr::DEFAULT_CLUSTER;
+
     fn count_rules(text: &str) -> u64 {
         text.lines().filter(|l| l.starts_with("-A ")).count() as u64
     }
@@ -310,7 +315,7 @@ mod tests {
         // The fixture was rendered once, read line by line against kube-proxy's proxier_test.go
         // expectations, and loaded with iptables-legacy-restore 1.8.9 in a namespace.
         let layouts = [layout(0, 2), layout(1, 3)];
-        assert_golden("full_restore_2svc.txt", &full_restore(&layouts));
+        assert_golden("full_restore_2svc.txt", &full_restore(&layouts, CIDR));
     }
 
     #[test]
@@ -321,6 +326,7 @@ mod tests {
             all: &[&a, &b],
             changed: &[&b],
             deleted_chains: &deleted,
+            cluster_cidr: CIDR,
         });
         assert_golden("partial_restore.txt", &text);
     }
@@ -329,7 +335,7 @@ mod tests {
     fn full_restore_has_3e_plus_2_rules_per_service() {
         for e in [1usize, 2, 3, 5] {
             let layouts: Vec<Layout> = (0..4).map(|i| layout(i, e)).collect();
-            let text = full_restore(&layouts);
+            let text = full_restore(&layouts, CIDR);
             assert_eq!(count_rules(&text), FIXED_RULES + 4 * rules_per_service(e));
             assert_eq!(full_restore_rules(&layouts), count_rules(&text));
             let chains = text.lines().filter(|l| l.starts_with(':')).count() as u64;
@@ -339,7 +345,7 @@ mod tests {
 
     #[test]
     fn last_endpoint_has_no_statistic_match() {
-        let text = service_rules(&layout(0, 3));
+        let text = service_rules(&layout(0, 3), CIDR);
         let lb: Vec<&str> = text.lines().filter(|l| l.contains(" -> ")).collect();
         assert_eq!(lb.len(), 3);
         assert!(lb[0].contains("--probability 0.3333333333"));
@@ -355,6 +361,7 @@ mod tests {
             all: &[&a, &b],
             changed: &[&b],
             deleted_chains: &deleted,
+            cluster_cidr: CIDR,
         });
         assert!(text.contains(&kube_services_rule(&a)));
         assert!(text.contains(&kube_services_rule(&b)));
