@@ -19,6 +19,7 @@ mod loader;
 mod state;
 mod sys;
 mod writer;
+pub mod render;
 
 pub use backend::{EbpfBackend, MapCapacity, UpdateMode};
 pub use cgroup::LabCgroup;

@@ -23,6 +23,7 @@ pub mod layout;
 mod link;
 pub mod message;
 mod probe;
+pub mod render;
 pub mod socket;
 mod tool;
 mod variant;
