@@ -6,8 +6,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use svclab::synth;
-use svclab_ebpf::{MapCapacity, State};
 use svclab_backend::Ipv4Cidr;
+use svclab_ebpf::{MapCapacity, State};
 use svclab_iptables::{render, save_count, Layout};
 
 const SERVICES: usize = 20_000;
@@ -28,7 +28,12 @@ fn iptables(c: &mut Criterion) {
     });
     let layouts: Vec<Layout> = set.services.iter().map(Layout::new).collect();
     group.bench_function("render_20000_services (names cached)", |b| {
-        b.iter(|| black_box(render::full_restore(black_box(&layouts), Ipv4Cidr::DEFAULT_CLUSTER)))
+        b.iter(|| {
+            black_box(render::full_restore(
+                black_box(&layouts),
+                Ipv4Cidr::DEFAULT_CLUSTER,
+            ))
+        })
     });
     let text = render::full_restore(&layouts, Ipv4Cidr::DEFAULT_CLUSTER);
     group.bench_function("count_nat_160000_rules", |b| {

@@ -23,6 +23,7 @@ fn main() -> anyhow::Result<()> {
     let seed = arg(2, 2017)?;
     let set = synth::generate(seed, services, endpoints);
     let layouts: Vec<Layout> = set.services.iter().map(Layout::new).collect();
-    std::io::stdout().write_all(render::full_restore(&layouts, Ipv4Cidr::DEFAULT_CLUSTER).as_bytes())?;
+    std::io::stdout()
+        .write_all(render::full_restore(&layouts, Ipv4Cidr::DEFAULT_CLUSTER).as_bytes())?;
     Ok(())
 }

@@ -17,6 +17,7 @@ pub mod results;
 pub mod runner;
 pub mod sandbox;
 pub mod scenario;
+pub mod services_file;
 pub mod stats;
 pub mod summary;
 pub mod synth;

@@ -1,8 +1,10 @@
 //! The backends the lab knows, by name. The only place the lab names a backend crate.
 
-use svclab_backend::{Availability, BackendConfig, BackendError, ServiceBackend};
+use svclab_backend::{
+    Availability, BackendConfig, BackendError, Ipv4Cidr, Service, ServiceBackend,
+};
 use svclab_ebpf::{EbpfBackend, MapCapacity};
-use svclab_iptables::{IptablesBackend, Variant};
+use svclab_iptables::{IptablesBackend, Layout, Variant};
 use svclab_ipvs::IpvsBackend;
 
 const EBPF: &str = "ebpf";
@@ -48,10 +50,7 @@ pub fn create(name: &str, config: BackendConfig) -> Result<Box<dyn ServiceBacken
             MapCapacity::for_services((cap.services * 2) as u32, cap.endpoints_per_service as u32);
         return Ok(Box::new(EbpfBackend::new(config, capacity)?));
     }
-    Err(BackendError::Other(format!(
-        "unknown backend {name:?}; known: {}",
-        names().join(", ")
-    )))
+    Err(unknown(name))
 }
 
 /// Can `name` run here? Creates and probes it in the calling thread's namespace (a sandbox's);
@@ -64,4 +63,35 @@ pub fn probe(name: &str, config: BackendConfig) -> Availability {
             fix: "see svclab doctor".into(),
         },
     }
+}
+
+/// What `name` hands the kernel for a full sync of `services` into an empty table, as text: the
+/// iptables-restore input, the IPVS requests one a line, the eBPF map entries. Pure: nothing is
+/// created, so it works without root.
+pub fn render(
+    name: &str,
+    services: &[Service],
+    cluster_cidr: Ipv4Cidr,
+) -> Result<String, BackendError> {
+    if Variant::from_name(name).is_some() {
+        let layouts: Vec<Layout> = services.iter().map(Layout::new).collect();
+        return Ok(svclab_iptables::render::full_restore(
+            &layouts,
+            cluster_cidr,
+        ));
+    }
+    if let Some(variant) = svclab_ipvs::Variant::from_name(name) {
+        return Ok(svclab_ipvs::render::full_sync_text(variant, services));
+    }
+    if name == EBPF {
+        return Ok(svclab_ebpf::render::full_sync_text(services)?);
+    }
+    Err(unknown(name))
+}
+
+fn unknown(name: &str) -> BackendError {
+    BackendError::Other(format!(
+        "unknown backend {name:?}; known: {}",
+        names().join(", ")
+    ))
 }

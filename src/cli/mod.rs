@@ -3,6 +3,7 @@
 mod doctor;
 mod list;
 mod probe_client;
+mod render;
 mod report;
 mod run;
 mod scenarios;
@@ -44,6 +45,8 @@ enum Command {
     Report(ReportArgs),
     /// Compare two runs: per metric, backend and scale point, the ratio B/A, flagged past a threshold.
     Compare(CompareArgs),
+    /// Print what a backend hands the kernel for a full sync of some Services (no root needed).
+    Render(render::RenderArgs),
     /// Build the static site of every run under a reports folder, with an index newest first.
     Publish(PublishArgs),
     /// Run `svclab <args>` inside the lab VM: a stock kernel under QEMU, results back on the host.
@@ -171,6 +174,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Compare(args) => report::compare(args),
         Command::Publish(args) => report::publish(args),
         Command::Vm(args) => vm::run(args),
+        Command::Render(args) => render::run(args),
     }
 }
 
@@ -179,6 +183,7 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
     let bad_input = error.chain().any(|e| {
         e.is::<UsageError>()
             || e.is::<crate::scenario::ScenarioError>()
+            || e.is::<crate::services_file::ServicesFileError>()
             || e.downcast_ref::<crate::vm::VmError>()
                 .is_some_and(crate::vm::VmError::is_usage)
     });

@@ -16,10 +16,10 @@ mod cgroup;
 pub mod entries;
 mod error;
 mod loader;
+pub mod render;
 mod state;
 mod sys;
 mod writer;
-pub mod render;
 
 pub use backend::{EbpfBackend, MapCapacity, UpdateMode};
 pub use cgroup::LabCgroup;

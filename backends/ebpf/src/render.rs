@@ -10,7 +10,11 @@ use svclab_backend::Service;
 
 /// The map entries a full sync of `services` into empty maps writes.
 pub fn full_sync_text(services: &[Service]) -> Result<String, EbpfError> {
-    let endpoints = services.iter().map(|s| s.endpoints.len()).max().unwrap_or(1);
+    let endpoints = services
+        .iter()
+        .map(|s| s.endpoints.len())
+        .max()
+        .unwrap_or(1);
     let capacity = MapCapacity::for_services(services.len().max(1) as u32, endpoints.max(1) as u32);
     let plan = State::new(capacity).plan_sync(services)?;
     Ok(plan_text(&plan))
@@ -25,7 +29,12 @@ fn plan_text(plan: &Plan) -> String {
         let _ = writeln!(out, "LB4_REVERSE_NAT {index} -> {}", reverse_nat(rev));
     }
     for (key, value) in plan.slots.iter().chain(&plan.masters) {
-        let _ = writeln!(out, "LB4_SERVICES {} -> {}", service_key(key), service(value));
+        let _ = writeln!(
+            out,
+            "LB4_SERVICES {} -> {}",
+            service_key(key),
+            service(value)
+        );
     }
     out
 }
@@ -112,12 +121,14 @@ mod tests {
             ],
             "{text}"
         );
-        assert!(text.contains("{address 10.244.0.2, port 8080, proto 6"), "{text}");
         assert!(
-            text.lines()
-                .last()
-                .is_some_and(|l| l.contains("dport 80, proto 6, backend_slot 0}")
-                    && l.contains("count 2")),
+            text.contains("{address 10.244.0.2, port 8080, proto 6"),
+            "{text}"
+        );
+        assert!(
+            text.lines().last().is_some_and(
+                |l| l.contains("dport 80, proto 6, backend_slot 0}") && l.contains("count 2")
+            ),
             "{text}"
         );
     }

@@ -65,7 +65,8 @@ pub fn update(
         .collect();
     let mut argvs = chain_verb("-N", &fresh);
     let (svc_rules, sep_rules): (Vec<Vec<String>>, Vec<Vec<String>>) =
-        rule_argvs(&render::service_rules(new, cluster_cidr)).partition(|a| a.get(1) == Some(&new.svc_chain));
+        rule_argvs(&render::service_rules(new, cluster_cidr))
+            .partition(|a| a.get(1) == Some(&new.svc_chain));
     argvs.extend(
         sep_rules
             .into_iter()

@@ -48,7 +48,10 @@ fn full_restore_holds_every_line_kube_proxy_expects_for_svc4() {
     let text = render::full_restore(&[Layout::new(&svc4())], cidr);
     let ours: Vec<&str> = text.lines().collect();
     for line in EXPECTED.lines() {
-        assert!(ours.contains(&line), "kube-proxy expects {line:?}; we wrote:\n{text}");
+        assert!(
+            ours.contains(&line),
+            "kube-proxy expects {line:?}; we wrote:\n{text}"
+        );
     }
     // And nothing about svc4 that kube-proxy does not write.
     let about_svc4 = ours

@@ -33,12 +33,18 @@ fn netlink_text(services: &[Service]) -> String {
 /// `IPVS_CMD_NEW_SERVICE 10.96.0.1:80/tcp sched rr flags 0x0 timeout 0 netmask 0xffffffff`.
 fn line(req: &IpvsMessage) -> String {
     let mut text = req.describe();
-    if let Some(dest) = req.dest_attrs().and_then(|a| RealServer::from_attrs(a).ok()) {
+    if let Some(dest) = req
+        .dest_attrs()
+        .and_then(|a| RealServer::from_attrs(a).ok())
+    {
         text.push_str(&format!(
             " fwd {} weight {} u_thresh {} l_thresh {}",
             dest.fwd_method, dest.weight, dest.u_thresh, dest.l_thresh
         ));
-    } else if let Some(svc) = req.service_attrs().and_then(|a| VirtualService::from_attrs(a).ok()) {
+    } else if let Some(svc) = req
+        .service_attrs()
+        .and_then(|a| VirtualService::from_attrs(a).ok())
+    {
         text.push_str(&format!(
             " sched {} flags {:#x} timeout {} netmask {:#x}",
             svc.sched_name, svc.flags, svc.timeout, svc.netmask
