@@ -10,6 +10,7 @@ use crate::fixed;
 use crate::layout::ServiceLayout;
 use crate::profile::Profile;
 use crate::tx::{Element, Tx, Written};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use svclab_backend::{Ipv4Cidr, Service, ServiceId};
 
@@ -20,7 +21,7 @@ pub type ElementKey = (&'static str, String);
 pub struct Programmed {
     pub layouts: BTreeMap<ServiceId, ServiceLayout>,
     /// How many Services use each element (two Services may share a ClusterIP or an endpoint).
-    elements: BTreeMap<ElementKey, u32>,
+    elements: HashMap<ElementKey, u32>,
     /// Chains flushed by an earlier transaction, deleted at the start of the next.
     pub stale: BTreeSet<String>,
     pub initialized: bool,
@@ -59,7 +60,7 @@ pub fn render_full_sync(profile: Profile, services: &[Service], cluster_cidr: Ip
 
 impl Programmed {
     /// Delete the chains earlier transactions flushed, unless this one uses them again.
-    fn delete_stale(&self, tx: &mut Tx, reused: &BTreeSet<&str>) {
+    fn delete_stale(&self, tx: &mut Tx, reused: &HashSet<&str>) {
         for chain in &self.stale {
             if !reused.contains(chain.as_str()) {
                 tx.delete_chain(chain);
@@ -69,8 +70,8 @@ impl Programmed {
 
     /// A full sync to exactly `layouts`.
     pub fn full(&self, profile: Profile, layouts: Vec<ServiceLayout>, cidr: Ipv4Cidr) -> Plan {
-        let mut tx = Tx::with_capacity(layouts.len() * 700 + 4096);
-        let wanted: BTreeSet<&str> = layouts.iter().flat_map(|l| l.chains()).collect();
+        let mut tx = Tx::with_capacity(layouts.len() * 1600 + 4096);
+        let wanted: HashSet<&str> = layouts.iter().flat_map(|l| l.chains()).collect();
         self.delete_stale(&mut tx, &wanted);
         fixed::setup(&mut tx, profile, cidr);
         fixed::flush_elements(&mut tx, profile);
@@ -81,7 +82,8 @@ impl Programmed {
                 stale.insert(chain.to_string());
             }
         }
-        let mut elements: BTreeMap<ElementKey, u32> = BTreeMap::new();
+        let mut elements: HashMap<ElementKey, u32> =
+            HashMap::with_capacity_and_hasher(wanted.len() * 2, Default::default());
         for layout in &layouts {
             layout.write_chains(&mut tx, cidr);
             for e in layout.elements() {
@@ -119,7 +121,7 @@ impl Programmed {
             .filter_map(|id| self.layouts.get(id))
             .collect();
         let mut tx = Tx::new();
-        let wanted: BTreeSet<&str> = added.iter().flat_map(|l| l.chains()).collect();
+        let wanted: HashSet<&str> = added.iter().flat_map(|l| l.chains()).collect();
         self.delete_stale(&mut tx, &wanted);
         if !self.initialized {
             fixed::setup(&mut tx, profile, cidr);
@@ -209,7 +211,7 @@ impl Programmed {
             return None;
         }
         let mut tx = Tx::new();
-        self.delete_stale(&mut tx, &BTreeSet::new());
+        self.delete_stale(&mut tx, &HashSet::default());
         Some(tx.into_text())
     }
 }
