@@ -75,6 +75,44 @@ fn ipvs(c: &mut Criterion) {
     group.finish();
 }
 
+fn nftables(c: &mut Criterion) {
+    use svclab_backend::Ipv4Cidr;
+    use svclab_nftables::{render::Programmed, render_full_sync, Profile, ServiceLayout};
+    let set = synth::generate(2017, SERVICES, 2);
+    let mut group = c.benchmark_group("userspace/nftables");
+    group.sample_size(20);
+    for profile in Profile::ALL {
+        let name = profile.name();
+        group.bench_function(
+            format!("{name}: full_sync_20000_services (hash names + render)"),
+            |b| {
+                b.iter(|| {
+                    black_box(render_full_sync(
+                        profile,
+                        black_box(&set.services),
+                        Ipv4Cidr::DEFAULT_CLUSTER,
+                    ))
+                })
+            },
+        );
+        // A partial sync at 20,000: what add-1 prepares once the table is programmed.
+        let layouts = set.services[1..]
+            .iter()
+            .map(|s| ServiceLayout::new(s, profile))
+            .collect();
+        let mut state = Programmed::default();
+        let plan = state.full(profile, layouts, Ipv4Cidr::DEFAULT_CLUSTER);
+        state.apply(plan.change);
+        group.bench_function(format!("{name}: add_1_at_20000 (partial sync)"), |b| {
+            b.iter(|| {
+                let layout = ServiceLayout::new(&set.services[0], profile);
+                black_box(state.partial(profile, &[], vec![layout], Ipv4Cidr::DEFAULT_CLUSTER))
+            })
+        });
+    }
+    group.finish();
+}
+
 fn ebpf(c: &mut Criterion) {
     let set = synth::generate(2017, SERVICES, 2);
     let mut group = c.benchmark_group("userspace/ebpf");
@@ -88,5 +126,5 @@ fn ebpf(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, iptables, ipvs, ebpf);
+criterion_group!(benches, iptables, nftables, ipvs, ebpf);
 criterion_main!(benches);

@@ -6,12 +6,14 @@ use svclab_backend::{
 use svclab_ebpf::{EbpfBackend, MapCapacity};
 use svclab_iptables::{IptablesBackend, Layout, Variant};
 use svclab_ipvs::IpvsBackend;
+use svclab_nftables::{NftablesBackend, Profile};
 
 const EBPF: &str = "ebpf";
 
 /// Every registered backend name, in the order runs use them.
 pub fn names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Variant::ALL.iter().map(|v| v.name()).collect();
+    names.extend(Profile::ALL.iter().map(|p| p.name()));
     names.extend(svclab_ipvs::Variant::ALL.iter().map(|v| v.name()));
     names.push(EBPF);
     names
@@ -23,6 +25,9 @@ pub fn describe(name: &str) -> Option<&'static str> {
         return Some(
             "Cilium-shaped BPF hash maps, cgroup/connect4 load balancer (aya), batched map updates",
         );
+    }
+    if let Some(profile) = Profile::from_name(name) {
+        return Some(profile.describe());
     }
     match svclab_ipvs::Variant::from_name(name) {
         Some(svclab_ipvs::Variant::Netlink) => Some(
@@ -39,6 +44,9 @@ pub fn describe(name: &str) -> Option<&'static str> {
 pub fn create(name: &str, config: BackendConfig) -> Result<Box<dyn ServiceBackend>, BackendError> {
     if let Some(variant) = Variant::from_name(name) {
         return Ok(Box::new(IptablesBackend::new(variant, config)?));
+    }
+    if let Some(profile) = Profile::from_name(name) {
+        return Ok(Box::new(NftablesBackend::new(profile, config)?));
     }
     if let Some(variant) = svclab_ipvs::Variant::from_name(name) {
         return Ok(Box::new(IpvsBackend::new(variant, config)?));

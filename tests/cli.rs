@@ -103,6 +103,8 @@ fn list_and_doctor_describe_every_backend() {
         "iptables-legacy",
         "iptables-nft",
         "iptables-cmd",
+        "nftables",
+        "nftables-1.36",
         "seed-table",
         "scale",
         "quick",
@@ -114,6 +116,12 @@ fn list_and_doctor_describe_every_backend() {
     for name in ["iptables-legacy", "iptables-nft", "iptables-cmd"] {
         assert!(
             text.contains(&format!("{name:<18} available: iptables v1.8")),
+            "{text}"
+        );
+    }
+    for name in ["nftables", "nftables-1.36"] {
+        assert!(
+            text.contains(&format!("{name:<18} available: nftables v1.")),
             "{text}"
         );
     }

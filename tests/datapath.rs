@@ -10,7 +10,14 @@ use svclab::datapath::{verdict, ProbeClient, Topology};
 use svclab::{registry, sandbox, synth};
 use svclab_backend::{BackendConfig, Service};
 
-const HOST_BACKENDS: [&str; 4] = ["iptables-legacy", "iptables-nft", "iptables-cmd", "ebpf"];
+const HOST_BACKENDS: [&str; 6] = [
+    "iptables-legacy",
+    "iptables-nft",
+    "iptables-cmd",
+    "nftables",
+    "nftables-1.36",
+    "ebpf",
+];
 
 fn client(cgroup: Option<PathBuf>) -> ProbeClient {
     ProbeClient {

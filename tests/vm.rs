@@ -88,7 +88,15 @@ fn doctor_in_the_vm_finds_every_backend() {
     let out = svclab_vm(&["vm", "--append", marker, "--", "doctor"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
-    for name in ["iptables-legacy", "iptables-nft", "ipvs", "ipvsadm", "ebpf"] {
+    for name in [
+        "iptables-legacy",
+        "iptables-nft",
+        "nftables",
+        "nftables-1.36",
+        "ipvs",
+        "ipvsadm",
+        "ebpf",
+    ] {
         assert!(
             all.contains(&format!("{name:<18} available")),
             "{name}: {all}"

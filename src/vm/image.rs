@@ -19,7 +19,7 @@ const TOOLS: [(&str, bool); 9] = [
     ("iptables-nft-save", true),
     ("ipvsadm", true),
     ("ip", true),
-    ("nft", false),
+    ("nft", true),
 ];
 
 /// Where iptables looks for its extensions on Debian (multiarch) and elsewhere.

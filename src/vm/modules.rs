@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Kernel modules the backends need. The guest loads them all at boot rather than rely on the
 /// kernel's on-demand loading, so a missing one shows at boot with its name.
 /// iptables (both): ip_tables/nf_tables, the nat table, the matches and targets of kube-proxy's
-/// layout; IPVS: ip_vs, the rr scheduler, dummy for kube-ipvs0; veth for data-path probes.
-pub const MODULES: [&str; 22] = [
+/// layout; nftables (kube-proxy's nftables layouts): numgen, nat, masquerade and reject
+/// expressions; IPVS: ip_vs, the rr scheduler, dummy for kube-ipvs0; veth for data-path probes.
+pub const MODULES: [&str; 27] = [
     "ip_tables",
     "iptable_nat",
     "iptable_filter",
@@ -29,6 +30,11 @@ pub const MODULES: [&str; 22] = [
     "nft_compat",
     "nft_chain_nat",
     "nft_ct",
+    "nft_numgen",
+    "nft_nat",
+    "nft_masq",
+    "nft_reject",
+    "nft_reject_ipv4",
     "ip_vs",
     "ip_vs_rr",
     "dummy",
