@@ -91,6 +91,13 @@ pub fn render(
     if let Some(variant) = svclab_ipvs::Variant::from_name(name) {
         return Ok(svclab_ipvs::render::full_sync_text(variant, services));
     }
+    if let Some(profile) = Profile::from_name(name) {
+        return Ok(svclab_nftables::render_full_sync(
+            profile,
+            services,
+            cluster_cidr,
+        ));
+    }
     if name == EBPF {
         return Ok(svclab_ebpf::render::full_sync_text(services)?);
     }
