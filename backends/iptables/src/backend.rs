@@ -2,8 +2,10 @@
 
 use crate::commands;
 use crate::layout::Layout;
+use crate::lock;
 use crate::render::{self, PartialSync};
 use crate::save_count::count_nat;
+use crate::tool_env::{self, Invocation};
 use crate::variant::Variant;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -23,6 +25,8 @@ pub struct IptablesBackend {
     /// What was programmed, to render partial syncs (never used to count kernel objects).
     programmed: BTreeMap<ServiceId, Layout>,
     touched: bool,
+    /// This sandbox's own xtables lock file (see `lock`): the host's is never taken.
+    lock_file: PathBuf,
 }
 
 impl IptablesBackend {
@@ -34,6 +38,7 @@ impl IptablesBackend {
             config,
             programmed: BTreeMap::new(),
             touched: false,
+            lock_file: lock::private_lock_file()?,
         })
     }
 
@@ -53,7 +58,20 @@ impl IptablesBackend {
         doing: &str,
     ) -> Result<ToolRun, BackendError> {
         let path = self.program(program)?;
-        tool::run(&path, args, input, deadline, &self.config.cancel, doing)
+        let env = [(lock::LOCKFILE_ENV, self.lock_file.as_path())];
+        let how = Invocation {
+            env: &env,
+            input,
+            deadline,
+            cancel: &self.config.cancel,
+            doing,
+        };
+        tool_env::run(&path, args, &how)
+    }
+
+    /// The xtables lock file this backend's tools take (iptables-legacy's `-w` lock).
+    pub fn lock_file(&self) -> &std::path::Path {
+        &self.lock_file
     }
 
     fn deadline(&self) -> Instant {
@@ -356,5 +374,7 @@ impl Drop for IptablesBackend {
         if let Err(e) = self.cleanup() {
             tracing::debug!(backend = self.variant.name(), error = %e, "cleanup on drop failed");
         }
+        // iptables leaves its lock file behind; the sandbox's file dies with the backend.
+        let _ = std::fs::remove_file(&self.lock_file);
     }
 }

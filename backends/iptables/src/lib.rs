@@ -8,10 +8,12 @@ mod backend;
 mod chain_name;
 mod commands;
 mod layout;
+pub mod lock;
 pub mod render;
 mod rule_args;
 pub mod save_count;
 mod text;
+mod tool_env;
 mod variant;
 
 pub use backend::IptablesBackend;
