@@ -46,6 +46,9 @@ pub fn backends_in_order(records: &[Record]) -> Vec<String> {
             Record::Probe(p) => see(&p.backend),
             Record::ConnectLatency(l) => see(&l.backend),
             Record::Disruption(d) => see(&d.backend),
+            Record::FirstPacket(f) => see(&f.backend),
+            Record::KernelMemory(k) => see(&k.backend),
+            Record::LockWait(l) => see(&l.backend),
             Record::RunEnd(_) => {}
         }
     }

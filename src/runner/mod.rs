@@ -4,6 +4,7 @@
 
 mod cumulative;
 mod datapath;
+mod first_packet;
 mod point;
 mod point_datapath;
 mod timing;

@@ -126,6 +126,7 @@ impl Point<'_, '_> {
         })?;
         self.probe("full sync", |d, t| d.probe_set(base, t))?;
         self.connect_latency()?;
+        self.first_packet()?;
 
         let extra = &self.ctx.set.services[self.n];
         self.progress("add-1 / remove-1");
