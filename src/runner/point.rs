@@ -176,6 +176,7 @@ impl Point<'_, '_> {
             self.progress("disruption");
             self.disruption(backend)?;
         }
+        self.kernel_claims(backend)?;
         Ok(())
     }
 

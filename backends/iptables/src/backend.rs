@@ -5,6 +5,7 @@ use crate::layout::Layout;
 use crate::lock;
 use crate::render::{self, PartialSync};
 use crate::save_count::count_nat;
+use crate::table_info;
 use crate::tool_env::{self, Invocation};
 use crate::variant::Variant;
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,8 +13,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use svclab_backend::tool::{self, ToolRun};
 use svclab_backend::{
-    ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, ObjectCount,
-    OpReport, Service, ServiceBackend, ServiceId, WriteKind,
+    ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, KernelMemory,
+    ObjectCount, OpReport, Service, ServiceBackend, ServiceId, WriteKind,
 };
 
 /// Seconds an iptables tool waits for the xtables lock before giving up.
@@ -354,6 +355,25 @@ impl ServiceBackend for IptablesBackend {
         ObjectCount::new()
             .with("rules", render::FIXED_RULES + rules)
             .with("chains", fixed_chains + chains)
+    }
+
+    /// iptables-legacy (and -cmd): the nat table's blob size from `IPT_SO_GET_INFO`. The
+    /// nf_tables kernel reports no size per object: `None`, the lab measures slab growth.
+    fn kernel_memory(&mut self) -> Result<Option<KernelMemory>, BackendError> {
+        if self.variant == Variant::Nft {
+            return Ok(None);
+        }
+        let info = table_info::table_info("nat").map_err(|source| BackendError::Io {
+            doing: "asking the kernel for the nat table's size (IPT_SO_GET_INFO)".into(),
+            source,
+        })?;
+        Ok(Some(KernelMemory {
+            bytes: u64::from(info.size),
+            source: format!(
+                "IPT_SO_GET_INFO size of the nat table ({} entries; per-CPU counters not included)",
+                info.num_entries
+            ),
+        }))
     }
 
     fn cleanup(&mut self) -> Result<(), BackendError> {

@@ -12,6 +12,7 @@ pub mod lock;
 pub mod render;
 mod rule_args;
 pub mod save_count;
+pub mod table_info;
 mod text;
 mod tool_env;
 mod variant;
