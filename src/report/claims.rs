@@ -276,3 +276,139 @@ pub fn lock_makes_others_wait(b: &BackendData) -> (Grade, String) {
 
 /// Why nftables dispatch does not walk: one sentence for the reports.
 pub const NFTABLES_DISPATCH: &str = "nftables dispatches a new connection with one lookup of `ip daddr . meta l4proto . th dport` in the `service-ips` verdict map, where iptables walks KUBE-SERVICES rule by rule, so its first-packet cost should not grow with the Services ahead of the one reached.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{
+        FirstPacket, FirstPacketMeasure, KernelMemoryUse, LockWait, Measurement, Op, Record, Sample,
+    };
+    use svclab_backend::KernelMemory;
+
+    fn packet(backend: &str, n: usize, position: LookupPosition, index: usize, ns: u64) -> Record {
+        Record::FirstPacket(FirstPacket {
+            backend: backend.into(),
+            services: n,
+            measure: FirstPacketMeasure::Connect,
+            position,
+            index: Some(index),
+            target: "10.96.0.1:80".into(),
+            samples_ns: vec![ns; 50],
+            failed: 0,
+            errors: Vec::new(),
+        })
+    }
+
+    fn add(backend: &str, n: usize, ns: u64) -> Record {
+        let s = Sample {
+            commit_ns: ns,
+            prepare_ns: 0,
+            total_ns: ns,
+            kernel_calls: 1,
+            objects_written: 8,
+            write: None,
+        };
+        Record::Measurement(Measurement {
+            backend: backend.into(),
+            services: n,
+            endpoints_per_service: 2,
+            op: Op::Add,
+            warmup: 0,
+            samples: vec![s; 3],
+            outcome: Outcome::Ok,
+        })
+    }
+
+    /// iptables-legacy walking 10 ns a rule from 40 µs; eBPF flat at 11 µs.
+    fn records() -> Vec<Record> {
+        let mut r = Vec::new();
+        for n in [1_000usize, 3_000, 10_000] {
+            for (pos, i) in [(LookupPosition::First, 0), (LookupPosition::Last, n - 1)] {
+                r.push(packet("iptables-legacy", n, pos, i, 40_000 + 10 * i as u64));
+                r.push(packet("ebpf", n, pos, i, 11_000));
+            }
+            r.push(add("iptables-legacy", n, 100 * n as u64 * 1_000));
+            r.push(add("ebpf", n, 20_000));
+        }
+        r.push(Record::KernelMemory(KernelMemoryUse {
+            backend: "iptables-legacy".into(),
+            services: 10_000,
+            reported: Some(KernelMemory {
+                bytes: 48 << 20,
+                source: "IPT_SO_GET_INFO".into(),
+            }),
+            meminfo_growth_bytes: None,
+            replacement_peak_extra_bytes: Some(50 << 20),
+        }));
+        r.push(Record::LockWait(LockWait {
+            backend: "iptables-legacy".into(),
+            services: 10_000,
+            lock: "xtables lock file (flock, user space)".into(),
+            sync_ns: vec![2_000_000_000; 3],
+            add_alone_ns: vec![500_000_000; 3],
+            add_during_ns: vec![2_000_000_000; 3],
+            issued_after_ns: vec![500_000_000; 3],
+            outcome: Outcome::Ok,
+        }));
+        r
+    }
+
+    fn backend<'a>(all: &'a [BackendData], name: &str) -> &'a BackendData {
+        all.iter()
+            .find(|b| b.name == name)
+            .expect("backend in the model")
+    }
+
+    #[test]
+    fn a_linear_walk_reproduces_and_a_flat_lookup_stays_flat() {
+        let model = crate::report::build(&records());
+        let (grade, detail) = first_packet_walk(backend(&model.backends, "iptables-legacy"));
+        assert_eq!(grade, Grade::Reproduced, "{detail}");
+        assert!(detail.starts_with("walk cost fitted N^1.00"), "{detail}");
+        assert!(detail.contains("10.0 ns per rule walked"), "{detail}");
+        assert!(detail.contains("first position p50 N^0.00"), "{detail}");
+        let (grade, detail) = first_packet_flat(backend(&model.backends, "ebpf"));
+        assert_eq!(grade, Grade::Reproduced, "{detail}");
+        // A walking data plane judged as a flat one is not flat.
+        let (grade, _) = first_packet_flat(backend(&model.backends, "iptables-legacy"));
+        assert_ne!(grade, Grade::Reproduced);
+    }
+
+    #[test]
+    fn ebpf_beats_both_with_ratios() {
+        let model = crate::report::build(&records());
+        let (grade, detail) = ebpf_beats(backend(&model.backends, "ebpf"), &model.backends);
+        assert_eq!(grade, Grade::Reproduced, "{detail}");
+        assert!(
+            detail.starts_with("at 10000: first packet: iptables-legacy"),
+            "{detail}"
+        );
+        assert!(detail.contains("= 12.7× eBPF's 11.0 µs"), "{detail}");
+    }
+
+    #[test]
+    fn memory_is_scaled_to_20000_and_marked_derived() {
+        let model = crate::report::build(&records());
+        let (grade, detail) = replacement_memory(backend(&model.backends, "iptables-legacy"));
+        // 48 MiB at 10,000 is 96 MiB at 20,000: within 2× of 128 MiB but below it.
+        assert_eq!(grade, Grade::Differs, "{detail}");
+        assert!(detail.contains("96.0 MiB at 20000 DERIVED"), "{detail}");
+        assert!(
+            detail.contains("peak extra seen during a full sync 50.0 MiB"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn a_wait_for_most_of_the_sync_reproduces_the_lock_claim() {
+        let model = crate::report::build(&records());
+        let (grade, detail) = lock_makes_others_wait(backend(&model.backends, "iptables-legacy"));
+        assert_eq!(grade, Grade::Reproduced, "{detail}");
+        assert!(
+            detail.contains("with 1.50 s left waited 1.50 s"),
+            "{detail}"
+        );
+        let (grade, _) = lock_makes_others_wait(backend(&model.backends, "ebpf"));
+        assert_eq!(grade, Grade::NotMeasured);
+    }
+}
