@@ -179,7 +179,7 @@ pub fn build(backends: &[BackendData]) -> Vec<TextTable> {
     ]
 }
 
-const FIRST_PACKET_NOTE: &str = "`connect(2)` timed alone in the probe client, `datapath.first_packet` times per target (2,000 unless the scenario says otherwise), positions taking turns in chunks of 100: the SYN crosses the data plane (nat OUTPUT hook, or the connect4 hook), the SYN-ACK comes from the listener's kernel backlog, the socket is closed with an RST. Positions: the first, middle and last Service in the order they were synced (svclab's iptables renderer writes KUBE-SERVICES in that order, so the last Service's connection walks every Service rule first), and an endpoint reached directly, which no Service rule matches (iptables walks the whole chain for it too). The walk cost is last minus first p50 at the same N; per rule = walk ÷ rules between the two.";
+const FIRST_PACKET_NOTE: &str = "`connect(2)` timed alone in the probe client, `datapath.first_packet` times per target (2,000 unless the scenario says otherwise), positions taking turns every 10 connections: the SYN crosses the data plane (nat OUTPUT hook, or the connect4 hook), the SYN-ACK comes from the listener's kernel backlog, the socket is closed with an RST. Positions: the first, middle and last Service in the order they were synced (svclab's iptables renderer writes KUBE-SERVICES in that order, so the last Service's connection walks every Service rule first), and an endpoint reached directly, which no Service rule matches (iptables walks the whole chain for it too). The walk cost is last minus first p50 at the same N; per rule = walk ÷ rules between the two.";
 
 /// A duration that may be negative (a difference within noise).
 pub fn signed_ns(ns: f64) -> String {

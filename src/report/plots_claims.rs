@@ -7,8 +7,9 @@ use super::plots::{Line, LinePoint, PlotData, Style, YUnit};
 use crate::analysis::first_packet::{FirstPacketData, Percentiles};
 use crate::results::LookupPosition;
 
-/// The Kubernetes blog post on kube-proxy's nftables mode ("NFTables mode for kube-proxy",
-/// 2025): first-packet latency read from its chart at 5,000 / 10,000 / 30,000 Services.
+/// The Kubernetes blog post "NFTables mode for kube-proxy" (2025-02-28,
+/// kubernetes.io/blog/2025/02/28/nftables-kube-proxy): first-packet latency as read from its
+/// chart (by the lab's issue 14) at 5,000 / 10,000 / 30,000 Services.
 pub const BLOG_SERVICES: [f64; 3] = [5_000.0, 10_000.0, 30_000.0];
 pub const BLOG_IPTABLES_P50_NS: [f64; 3] = [47e3, 59e3, 272e3];
 pub const BLOG_IPTABLES_P99_NS: [f64; 3] = [150e3, 260e3, 720e3];
