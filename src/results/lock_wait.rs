@@ -11,7 +11,8 @@ pub struct LockWait {
     /// The lock the two writers meet at, e.g. `xtables lock file (flock, user space)`.
     pub lock: String,
     /// Each round: the full sync's own time, the add-1 alone (nothing else running), the add-1
-    /// issued during the full sync, and how long after the full sync started it was issued.
+    /// issued during the full sync, and how long after the full sync started it was issued. A
+    /// round that failed (see `outcome`) may leave its add-1 alone without the others.
     pub sync_ns: Vec<u64>,
     pub add_alone_ns: Vec<u64>,
     pub add_during_ns: Vec<u64>,
@@ -20,7 +21,7 @@ pub struct LockWait {
 }
 
 impl LockWait {
-    /// Per round, how much longer the add-1 took during the full sync than alone.
+    /// Per complete round, how much longer the add-1 took during the full sync than alone.
     pub fn waits_ns(&self) -> Vec<i64> {
         self.add_during_ns
             .iter()

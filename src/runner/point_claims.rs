@@ -103,13 +103,16 @@ impl Point<'_, '_> {
                 record.outcome = Outcome::Cancelled;
                 break;
             }
-            let round = (|| -> Result<(u64, u64, u64, u64), BackendError> {
+            // Each figure is kept as soon as it is measured: a round that fails (an add-1 that
+            // gave up waiting for the lock) still leaves its add-1 alone in the record.
+            let round = (|| -> Result<(), BackendError> {
                 let started = Instant::now();
                 backend.sync(base)?;
                 let sync_alone = started.elapsed();
                 // A thread spawned here shares the sandbox thread's network namespace.
                 let alone = std::thread::scope(|s| s.spawn(add_once).join())
                     .map_err(|_| BackendError::Other("the add-1 thread panicked".into()))??;
+                record.add_alone_ns.push(alone.as_nanos() as u64);
                 let offset = sync_alone / 4;
                 let (synced, during) = std::thread::scope(|s| {
                     let adder = s.spawn(|| {
@@ -124,24 +127,14 @@ impl Point<'_, '_> {
                     (synced, during)
                 });
                 let (synced, during) = (synced?, during??);
-                Ok((
-                    synced.as_nanos() as u64,
-                    alone.as_nanos() as u64,
-                    during.as_nanos() as u64,
-                    offset.as_nanos() as u64,
-                ))
+                record.sync_ns.push(synced.as_nanos() as u64);
+                record.add_during_ns.push(during.as_nanos() as u64);
+                record.issued_after_ns.push(offset.as_nanos() as u64);
+                Ok(())
             })();
-            match round {
-                Ok((sync, alone, during, offset)) => {
-                    record.sync_ns.push(sync);
-                    record.add_alone_ns.push(alone);
-                    record.add_during_ns.push(during);
-                    record.issued_after_ns.push(offset);
-                }
-                Err(e) => {
-                    record.outcome = outcome_of(&e);
-                    break;
-                }
+            if let Err(e) = round {
+                record.outcome = outcome_of(&e);
+                break;
             }
         }
         write(self.out, Record::LockWait(record))?;
