@@ -33,6 +33,11 @@ pub fn summarize(samples: &[f64]) -> Option<Summary> {
     })
 }
 
+/// Nearest-rank quantile `q` (0..=1) of sorted data; `None` when empty.
+pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    (!sorted.is_empty()).then(|| nearest_rank(sorted, q))
+}
+
 /// Nearest-rank percentile of sorted data: the smallest value with at least `q` of data at or
 /// below it.
 fn nearest_rank(sorted: &[f64], q: f64) -> f64 {

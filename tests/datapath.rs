@@ -139,3 +139,43 @@ fn a_wrong_dnat_port_is_caught_by_the_probe() {
         problems.1
     );
 }
+
+/// The first-packet client through every host backend: every timed connect to a VIP and to an
+/// endpoint succeeds, one answer per input line; with the Services removed, the VIPs answer
+/// nothing (no listener holds them), so a client that timed failures as successes would fail.
+#[test]
+fn first_packet_connects_succeed_through_every_host_backend() {
+    let set = synth::generate(23, 50, 2);
+    for name in HOST_BACKENDS {
+        let (synced, removed) = sandbox::run_in_fresh_netns(|| {
+            let _topology = Topology::build(vec![8080]).expect("topology");
+            let mut backend = registry::create(name, BackendConfig::default()).expect("create");
+            backend.sync(&set.services).expect("sync");
+            let client = client(backend.client_cgroup());
+            let endpoint = set.services[0].endpoints[0];
+            let lines = vec![
+                (verdict::vip(&set.services[0]), 50),
+                (verdict::vip(&set.services[49]), 50),
+                (SocketAddrV4::new(endpoint.addr, endpoint.port), 50),
+            ];
+            let synced = client.first_packet(&lines).expect("first-packet client");
+            backend.sync(&[]).expect("sync of nothing");
+            let removed = client
+                .first_packet(&[(lines[0].0, 3)])
+                .expect("first-packet client");
+            (synced, removed)
+        })
+        .expect("sandbox");
+        assert_eq!(synced.len(), 3, "{name}: one answer per line");
+        for times in &synced {
+            assert_eq!(
+                (times.samples_ns.len(), times.failed),
+                (50, 0),
+                "{name} {}: {:?}",
+                times.target,
+                times.errors
+            );
+        }
+        assert_eq!(removed[0].failed, 3, "{name}: a removed VIP still answered");
+    }
+}

@@ -1,6 +1,7 @@
 //! From records to numbers: pure functions over `results.jsonl` content, shared by the end-of-run
 //! summary and the reports.
 
+pub mod first_packet;
 pub mod series;
 
 pub use series::{

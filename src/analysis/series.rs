@@ -46,6 +46,9 @@ pub fn backends_in_order(records: &[Record]) -> Vec<String> {
             Record::Probe(p) => see(&p.backend),
             Record::ConnectLatency(l) => see(&l.backend),
             Record::Disruption(d) => see(&d.backend),
+            Record::FirstPacket(f) => see(&f.backend),
+            Record::KernelMemory(k) => see(&k.backend),
+            Record::LockWait(l) => see(&l.backend),
             Record::RunEnd(_) => {}
         }
     }
@@ -134,9 +137,14 @@ pub fn object_series(records: &[Record]) -> Vec<ObjectSeries> {
         if entry.points.iter().any(|p| p.0 == c.services) {
             continue; // the first check of a point is the one right after its sync
         }
-        let (count, kinds) = match c.kernel.get("rules") {
-            Some(rules) => (rules, "rules".to_string()),
-            None => (
+        let nft_objects = c
+            .backend
+            .starts_with("nftables")
+            .then(|| nftables_objects(&c.kernel));
+        let (count, kinds) = match (nft_objects.flatten(), c.kernel.get("rules")) {
+            (Some(counted), _) => (counted, "rules+set/map elements".to_string()),
+            (None, Some(rules)) => (rules, "rules".to_string()),
+            (None, None) => (
                 c.kernel.0.values().sum(),
                 c.kernel.0.keys().cloned().collect::<Vec<_>>().join("+"),
             ),
@@ -148,6 +156,19 @@ pub fn object_series(records: &[Record]) -> Vec<ObjectSeries> {
         entry.points.sort_by_key(|p| p.0);
     }
     out
+}
+
+/// The nftables family's objects as the document would count them: rules plus set and map
+/// elements (its dispatch is one verdict-map lookup, so elements stand where iptables has
+/// KUBE-SERVICES rules); `None` when the backend reports neither.
+fn nftables_objects(kernel: &svclab_backend::ObjectCount) -> Option<u64> {
+    let counted: Vec<u64> = kernel
+        .0
+        .iter()
+        .filter(|(kind, _)| kind.contains("rule") || kind.contains("element"))
+        .map(|(_, n)| *n)
+        .collect();
+    (!counted.is_empty()).then(|| counted.iter().sum())
 }
 
 /// Connect + first byte per backend against Services, through VIPs (`via = "vip"`) or straight
@@ -220,5 +241,23 @@ mod tests {
         let s = object_series(&records);
         assert_eq!(s[0].points, vec![(1, 16), (2, 3)]);
         assert_eq!(s[0].kinds, "dests+services");
+        let nft = ObjectCount::new()
+            .with("chains", 10)
+            .with("rules", 20)
+            .with("map elements", 4)
+            .with("set elements", 2);
+        let records = vec![Record::ObjectCheck(ObjectCheck {
+            backend: "nftables-1.36".into(),
+            services: 2,
+            after: "initial sync".into(),
+            expected: nft.clone(),
+            kernel: nft,
+            matches: true,
+        })];
+        let s = object_series(&records);
+        assert_eq!(
+            (s[0].points[0], s[0].kinds.as_str()),
+            ((2, 26), "rules+set/map elements")
+        );
     }
 }

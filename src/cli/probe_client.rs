@@ -26,6 +26,9 @@ pub struct ProbeClientArgs {
 enum Mode {
     /// Read `ADDR:PORT COUNT` lines from stdin, connect, print one JSON result a connection.
     Connect,
+    /// Read `ADDR:PORT COUNT` lines from stdin; time `connect(2)` alone COUNT times for each and
+    /// print one JSON line of times per input line.
+    FirstPacket,
     /// Stream connections to one target until stdin closes, then print a JSON summary.
     Stream {
         #[arg(long)]
@@ -47,6 +50,14 @@ pub fn run(args: ProbeClientArgs) -> anyhow::Result<ExitCode> {
         Mode::Connect => {
             probe_client::run_connect(std::io::stdin().lock(), std::io::stdout().lock(), timeout)
                 .context("probing")?;
+        }
+        Mode::FirstPacket => {
+            crate::datapath::first_packet::run(
+                std::io::stdin().lock(),
+                std::io::stdout().lock(),
+                timeout,
+            )
+            .context("timing connects")?;
         }
         Mode::Stream {
             target,

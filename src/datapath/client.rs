@@ -1,6 +1,7 @@
 //! Starting probe clients from the lab: `svclab probe-client` processes in the calling thread's
 //! namespace, optionally inside a backend's cgroup, fed targets on stdin.
 
+use super::first_packet::ConnectTimes;
 use super::DatapathError;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader};
@@ -83,12 +84,46 @@ impl ProbeClient {
         &self,
         targets: &[(SocketAddrV4, usize)],
     ) -> Result<Vec<ConnResult>, DatapathError> {
+        let results: Vec<ConnResult> = self.lines("connect", targets)?;
+        let connections: usize = targets.iter().map(|(_, n)| *n).sum();
+        // Callers split the results by target: a short answer must not read as fewer failures.
+        if results.len() != connections {
+            return Err(DatapathError::Client(format!(
+                "asked for {connections} connections, got {} results",
+                results.len()
+            )));
+        }
+        Ok(results)
+    }
+
+    /// Time `connect(2)` alone `n` times for each `(target, n)`; one answer per target line.
+    pub fn first_packet(
+        &self,
+        targets: &[(SocketAddrV4, usize)],
+    ) -> Result<Vec<ConnectTimes>, DatapathError> {
+        let times: Vec<ConnectTimes> = self.lines("first-packet", targets)?;
+        if times.len() != targets.len() {
+            return Err(DatapathError::Client(format!(
+                "asked for {} targets, got {} answers",
+                targets.len(),
+                times.len()
+            )));
+        }
+        Ok(times)
+    }
+
+    /// One client process in `mode`, fed `ADDR:PORT COUNT` lines, answering JSON lines.
+    fn lines<T: serde::de::DeserializeOwned>(
+        &self,
+        mode: &str,
+        targets: &[(SocketAddrV4, usize)],
+    ) -> Result<Vec<T>, DatapathError> {
         let input: String = targets.iter().map(|(t, n)| format!("{t} {n}\n")).collect();
         let connections: u32 = targets.iter().map(|(_, n)| *n as u32).sum();
         let deadline = Instant::now() + self.timeout * (connections + 1) + CLIENT_SLACK;
         let mut args = vec![
             "probe-client".to_string(),
-            "connect".into(),
+            mode.into(),
             "--timeout-ms".into(),
             self.timeout.as_millis().to_string(),
         ];
@@ -105,22 +140,13 @@ impl ProbeClient {
             "probing",
         )
         .map_err(|e| DatapathError::Client(e.to_string()))?;
-        let results: Vec<ConnResult> = run
-            .stdout
+        run.stdout
             .lines()
             .map(|l| {
                 serde_json::from_str(l)
                     .map_err(|e| DatapathError::Client(format!("bad line {l:?}: {e}")))
             })
-            .collect::<Result<_, _>>()?;
-        // Callers split the results by target: a short answer must not read as fewer failures.
-        if results.len() != connections as usize {
-            return Err(DatapathError::Client(format!(
-                "asked for {connections} connections, got {} results",
-                results.len()
-            )));
-        }
-        Ok(results)
+            .collect()
     }
 
     /// Start a stream of connections to `target`; stop it with [`Stream::finish`].

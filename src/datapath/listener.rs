@@ -11,6 +11,8 @@ use std::time::Duration;
 
 /// An idle connection is closed after this long (keeps no thread alive forever).
 const IDLE: Duration = Duration::from_secs(120);
+/// Accept queue length (the kernel caps it at net.core.somaxconn, 4096 by default).
+const ACCEPT_QUEUE: i32 = 4096;
 
 pub struct Listeners {
     sockets: Vec<TcpListener>,
@@ -26,6 +28,13 @@ impl Listeners {
                 .map_err(DatapathError::io(format!(
                     "listening on port {port} in the pods namespace"
                 )))?;
+            // A deep accept queue: the first-packet loop opens connections faster than one
+            // acceptor greets them at times, and a full queue drops the SYN (a 1 s retransmit).
+            // SAFETY: listen(2) again on a listening socket this function owns only resizes its
+            // queue; no memory is involved.
+            unsafe {
+                libc::listen(socket.as_raw_fd(), ACCEPT_QUEUE);
+            }
             let accepting = socket
                 .try_clone()
                 .map_err(DatapathError::io("cloning a listener"))?;

@@ -8,6 +8,7 @@
 //! over their answers are pure ([`verdict`]).
 
 pub mod client;
+pub mod first_packet;
 mod listener;
 pub mod probe_client;
 pub mod topology;

@@ -131,6 +131,125 @@ impl Report for Csv {
                     );
                 }
             }
+            for (measure, data) in [
+                ("first_packet_connect", &b.first_packet),
+                ("first_packet_connect_first_byte", &b.first_byte),
+            ] {
+                for p in &data.points {
+                    for (position, q) in &p.positions {
+                        let metric = format!("{measure}_{}", snake(position.label()));
+                        for (stat, v, unit) in [
+                            ("samples", q.count as f64, "count"),
+                            ("failed", q.failed as f64, "count"),
+                            ("p50", q.p50, "ns"),
+                            ("p90", q.p90, "ns"),
+                            ("p99", q.p99, "ns"),
+                        ] {
+                            row(
+                                &b.name,
+                                p.services.to_string(),
+                                &metric,
+                                stat,
+                                format!("{v:.0}"),
+                                unit,
+                                "measured",
+                            );
+                        }
+                    }
+                }
+            }
+            for w in &b.first_packet.walks {
+                let derived = "derived: last-position p50 minus first-position p50";
+                row(
+                    &b.name,
+                    w.services.to_string(),
+                    "first_packet_walk",
+                    "p50_difference",
+                    format!("{:.0}", w.walk_ns),
+                    "ns",
+                    derived,
+                );
+                if let Some(per) = w.ns_per_rule() {
+                    row(
+                        &b.name,
+                        w.services.to_string(),
+                        "first_packet_walk_per_rule",
+                        "p50_difference_per_rule",
+                        format!("{per:.2}"),
+                        "ns",
+                        "derived: walk ÷ Service rules between first and last",
+                    );
+                }
+            }
+            for k in &b.memory {
+                let n = k.services.to_string();
+                if let Some(r) = &k.reported {
+                    row(
+                        &b.name,
+                        n.clone(),
+                        "kernel_memory_reported",
+                        "bytes",
+                        r.bytes.to_string(),
+                        "bytes",
+                        &format!("measured: {}", r.source),
+                    );
+                }
+                for (metric, v) in [
+                    ("kernel_memory_slab_vmalloc_growth", k.meminfo_growth_bytes),
+                    (
+                        "kernel_memory_full_sync_peak_extra",
+                        k.replacement_peak_extra_bytes,
+                    ),
+                ] {
+                    if let Some(v) = v {
+                        row(
+                            &b.name,
+                            n.clone(),
+                            metric,
+                            "bytes",
+                            v.to_string(),
+                            "bytes",
+                            "measured: /proc/meminfo Slab + VmallocUsed, machine-wide",
+                        );
+                    }
+                }
+            }
+            for l in &b.lock_waits {
+                let n = l.services.to_string();
+                for (stat, values) in [
+                    (
+                        "full_sync",
+                        l.sync_ns.iter().map(|&v| v as i64).collect::<Vec<_>>(),
+                    ),
+                    (
+                        "add_1_alone",
+                        l.add_alone_ns.iter().map(|&v| v as i64).collect(),
+                    ),
+                    (
+                        "add_1_during_full_sync",
+                        l.add_during_ns.iter().map(|&v| v as i64).collect(),
+                    ),
+                    ("waited", l.waits_ns()),
+                ] {
+                    let samples: Vec<f64> = values.iter().map(|&v| v as f64).collect();
+                    if let Some(s) = crate::stats::summarize(&samples) {
+                        let source = if stat == "waited" {
+                            format!("derived: during minus alone; {}", l.lock)
+                        } else {
+                            format!("measured; {}", l.lock)
+                        };
+                        row(
+                            &b.name,
+                            n.clone(),
+                            "lock_wait",
+                            &format!("{stat}_median"),
+                            format!("{:.0}", s.median),
+                            "ns",
+                            &source,
+                        );
+                    }
+                }
+            }
             if let Some(c) = &b.cumulative {
                 for (n, ns) in &c.checkpoints {
                     row(
@@ -148,6 +267,9 @@ impl Report for Csv {
                 ("add_1", b.add_fit),
                 ("full_sync", b.full_sync_fit),
                 ("update_endpoints", b.update_fit),
+                ("first_packet_walk", b.first_packet.walk_fit),
+                ("first_packet_last_p50", b.first_packet.last_fit),
+                ("first_packet_first_p50", b.first_packet.first_fit),
             ] {
                 if let Some(f) = fit {
                     row(

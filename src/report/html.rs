@@ -55,7 +55,7 @@ impl Report for Html {
             escape(&m.scenario),
             escape(&m.status)
         );
-        b.push_str("<nav><a href=\"#verdicts\">Verdicts</a><a href=\"#seed-table\">The document's table</a><a href=\"#exponents\">Exponents</a><a href=\"#plots\">Plots</a><a href=\"#measurements\">Measurements</a><a href=\"#environment\">Environment</a></nav>\n");
+        b.push_str("<nav><a href=\"#verdicts\">Verdicts</a><a href=\"#seed-table\">The document's table</a><a href=\"#exponents\">Exponents</a><a href=\"#kernel-claims\">First packet, memory, lock</a><a href=\"#plots\">Plots</a><a href=\"#measurements\">Measurements</a><a href=\"#environment\">Environment</a></nav>\n");
         if !m.notices.is_empty() {
             b.push_str("<div class=\"notice\" id=\"missing\"><strong>What is missing from this run</strong><ul>\n");
             for n in &m.notices {
@@ -73,6 +73,7 @@ impl Report for Html {
         tables::verdicts(&mut b, m);
         tables::seed(&mut b, m);
         tables::exponents(&mut b, m);
+        tables::claim_tables(&mut b, m);
         plots(&mut b, m)?;
         super::html_results::measurements(&mut b, m);
         super::html_results::environment(&mut b, m);

@@ -62,6 +62,16 @@ pub fn verdicts(b: &mut String, m: &ReportModel) {
 pub fn seed(b: &mut String, m: &ReportModel) {
     b.push_str("<h2 id=\"seed-table\">The source document's table, reproduced</h2>\n");
     let _ = writeln!(b, "<p class=\"note\">{}</p>", escape(READINGS_NOTE));
+    if m.backends
+        .iter()
+        .any(|be| be.family == super::model::Family::Nftables)
+    {
+        let _ = writeln!(
+            b,
+            "<p class=\"note\">{}</p>",
+            escape(super::claims::NFTABLES_DISPATCH)
+        );
+    }
     let _ = write!(b, "<table><tr><th>row</th><th>backend</th>");
     for n in COLUMNS {
         let _ = write!(
@@ -140,7 +150,7 @@ pub fn seed(b: &mut String, m: &ReportModel) {
 
 pub fn exponents(b: &mut String, m: &ReportModel) {
     b.push_str("<h2 id=\"exponents\">Scaling exponents</h2>\n<p class=\"note\">Least squares on log-log, time ≈ a·N<sup>b</sup>, over the top decade of measured N: small N is dominated by fixed per-call costs (a process start, a netlink round trip) that hide the growth. The add-1 fit over all points is shown for comparison. b = 0 is flat, 1 linear, 2 quadratic. The document's iptables numbers imply b ≈ 1.97, its IPVS numbers b ≈ 0.08.</p>\n");
-    b.push_str("<table><tr><th>backend</th><th>add-1 (top decade of N)</th><th>add-1 (all points)</th><th>full sync</th><th>update-endpoints</th></tr>\n");
+    b.push_str("<table><tr><th>backend</th><th>add-1 (top decade of N)</th><th>add-1 (all points)</th><th>full sync</th><th>update-endpoints</th><th>first-packet walk (last − first p50)</th><th>first-packet p50, last position</th></tr>\n");
     for be in &m.backends {
         let f = |fit: &Option<super::fit::PowerFit>| {
             fit.map_or("<td class=\"missing\">—</td>".to_string(), |f| {
@@ -149,7 +159,7 @@ pub fn exponents(b: &mut String, m: &ReportModel) {
         };
         let _ = writeln!(
             b,
-            "<tr><td>{}{}</td>{}{}{}{}</tr>",
+            "<tr><td>{}{}</td>{}{}{}{}{}{}</tr>",
             swatch(
                 m.backends
                     .iter()
@@ -160,8 +170,46 @@ pub fn exponents(b: &mut String, m: &ReportModel) {
             f(&be.add_fit),
             f(&be.add_fit_all),
             f(&be.full_sync_fit),
-            f(&be.update_fit)
+            f(&be.update_fit),
+            f(&be.first_packet.walk_fit),
+            f(&be.first_packet.last_fit)
         );
     }
     b.push_str("</table>\n");
+}
+
+/// The first-packet, kernel-memory and lock-wait tables.
+pub fn claim_tables(b: &mut String, m: &ReportModel) {
+    b.push_str("<h2 id=\"kernel-claims\">First packet, kernel memory, lock wait</h2>\n");
+    for t in &m.claim_tables {
+        let _ = writeln!(
+            b,
+            "<h3 id=\"table-{}\">{}</h3>\n<p class=\"note\">{}</p>",
+            t.id,
+            escape(t.title),
+            escape(&t.note)
+        );
+        if t.rows.is_empty() {
+            continue;
+        }
+        b.push_str("<table><tr>");
+        for h in &t.header {
+            let _ = write!(b, "<th>{}</th>", escape(h));
+        }
+        b.push_str("</tr>\n");
+        for row in &t.rows {
+            let backend = row.first().map_or("", String::as_str);
+            let _ = write!(
+                b,
+                "<tr><td>{}{}</td>",
+                color_of(m, backend),
+                escape(backend)
+            );
+            for c in row.iter().skip(1) {
+                let _ = write!(b, "<td class=\"num\">{}</td>", escape(c));
+            }
+            b.push_str("</tr>\n");
+        }
+        b.push_str("</table>\n");
+    }
 }

@@ -44,6 +44,12 @@ impl Report for Markdown {
         }
         let _ = writeln!(o, "\n## The source document's table, reproduced\n");
         let _ = writeln!(o, "{}\n", super::html::READINGS_NOTE);
+        if m.backends
+            .iter()
+            .any(|b| b.family == super::model::Family::Nftables)
+        {
+            let _ = writeln!(o, "{}\n", super::claims::NFTABLES_DISPATCH);
+        }
         let _ = writeln!(
             o,
             "| row | backend | {} |",
@@ -96,7 +102,7 @@ impl Report for Markdown {
             "\n## Scaling exponents (least squares on log-log, y = a·N^b)\n"
         );
         let _ = writeln!(o, "Fitted over the top decade of N (small N is dominated by fixed per-call costs); the add-1 fit over all points is shown for comparison.\n");
-        let _ = writeln!(o, "| backend | add-1 (top decade) | add-1 (all points) | full sync | update-endpoints |\n|---|---|---|---|---|");
+        let _ = writeln!(o, "| backend | add-1 (top decade) | add-1 (all points) | full sync | update-endpoints | first-packet walk | first-packet p50, last position |\n|---|---|---|---|---|---|---|");
         for b in &m.backends {
             let f = |fit: &Option<super::fit::PowerFit>| {
                 fit.map_or("—".to_string(), |f| {
@@ -109,13 +115,27 @@ impl Report for Markdown {
             };
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 b.name,
                 f(&b.add_fit),
                 f(&b.add_fit_all),
                 f(&b.full_sync_fit),
-                f(&b.update_fit)
+                f(&b.update_fit),
+                f(&b.first_packet.walk_fit),
+                f(&b.first_packet.last_fit)
             );
+        }
+        for t in &m.claim_tables {
+            let _ = writeln!(o, "\n## {}\n\n{}\n", t.title, cell(&t.note));
+            if t.rows.is_empty() {
+                continue;
+            }
+            let _ = writeln!(o, "| {} |", t.header.join(" | "));
+            let _ = writeln!(o, "|{}", "---|".repeat(t.header.len()));
+            for row in &t.rows {
+                let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+                let _ = writeln!(o, "| {} |", cells.join(" | "));
+            }
         }
         let _ = writeln!(o, "\n## Measurements (commit time, median / p99)\n");
         let ops = [

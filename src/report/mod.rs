@@ -3,6 +3,8 @@
 //! behind [`Report`] only format it: `summary.md`, `results.csv`, `index.html`.
 
 pub mod benches;
+pub mod claims;
+pub mod claims_tables;
 pub mod compare;
 mod csv;
 pub mod derived;
@@ -16,6 +18,7 @@ mod markdown;
 mod missing;
 pub mod model;
 pub mod plots;
+mod plots_claims;
 pub mod seed_table;
 pub mod site;
 mod svg;

@@ -6,11 +6,14 @@ use super::fit::{power_law, tail_power_law, PowerFit};
 use super::plots::{self, PlotData};
 use super::seed_table::{self, SeedRow};
 use super::verdict::{self, Verdict};
+use crate::analysis::first_packet::{first_packet, FirstPacketData};
 use crate::analysis::{
     latency_series, object_series, op_series, point_rows, Per, PointRow, Series,
 };
-use crate::results::{Cumulative, Disruption, Environment, Op, Record};
-use svclab_backend::Availability;
+use crate::results::{
+    Cumulative, Disruption, Environment, FirstPacketMeasure, KernelMemoryUse, LockWait, Op, Record,
+};
+use svclab_backend::{Availability, WriteKind};
 
 /// Which of the document's claims a backend answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +21,8 @@ pub enum Family {
     Iptables,
     Ipvs,
     Ebpf,
+    /// kube-proxy's nftables mode (`nftables`, `nftables-1.36`, any name starting so).
+    Nftables,
     Other,
 }
 
@@ -29,6 +34,8 @@ impl Family {
             Family::Ipvs
         } else if backend.starts_with("ebpf") {
             Family::Ebpf
+        } else if backend.starts_with("nftables") {
+            Family::Nftables
         } else {
             Family::Other
         }
@@ -60,6 +67,14 @@ pub struct BackendData {
     pub add_per_object_fit: Option<PowerFit>,
     pub full_sync_fit: Option<PowerFit>,
     pub update_fit: Option<PowerFit>,
+    /// First-packet cost per lookup position: `connect(2)` alone, and connect + first byte.
+    pub first_packet: FirstPacketData,
+    pub first_byte: FirstPacketData,
+    /// Kernel memory per scale point, and the lock waits measured.
+    pub memory: Vec<KernelMemoryUse>,
+    pub lock_waits: Vec<LockWait>,
+    /// How its full syncs chose what to write (the first sample that says), if any did.
+    pub full_sync_write: Option<WriteKind>,
 }
 
 impl BackendData {
@@ -82,6 +97,8 @@ pub struct ReportModel {
     pub seed: Vec<SeedRow>,
     pub verdicts: Vec<Verdict>,
     pub plots: Vec<PlotData>,
+    /// The first-packet, kernel-memory and lock-wait tables, rendered alike everywhere.
+    pub claim_tables: Vec<super::claims_tables::TextTable>,
 }
 
 /// How much of the top of the range the exponents are fitted over.
@@ -159,6 +176,28 @@ pub fn build(records: &[Record]) -> ReportModel {
                     .collect(),
                 objects: object_points,
                 object_kinds,
+                first_packet: first_packet(records, &name, FirstPacketMeasure::Connect),
+                first_byte: first_packet(records, &name, FirstPacketMeasure::ConnectFirstByte),
+                memory: records
+                    .iter()
+                    .filter_map(|r| match r {
+                        Record::KernelMemory(k) if k.backend == name => Some(k.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                lock_waits: records
+                    .iter()
+                    .filter_map(|r| match r {
+                        Record::LockWait(l) if l.backend == name => Some(l.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                full_sync_write: records.iter().find_map(|r| match r {
+                    Record::Measurement(m) if m.backend == name && m.op == Op::FullSync => {
+                        m.samples.iter().find_map(|s| s.write)
+                    }
+                    _ => None,
+                }),
                 name,
                 add,
                 add_per_object,
@@ -187,6 +226,7 @@ pub fn build(records: &[Record]) -> ReportModel {
         seed: seed_table::build(&backends),
         verdicts: verdict::judge(&backends, env.is_some_and(Environment::emulated)),
         plots: plots::data(&backends),
+        claim_tables: super::claims_tables::build(&backends),
         backends,
     }
 }

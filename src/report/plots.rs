@@ -4,6 +4,7 @@ use super::derived::install_total;
 use super::model::BackendData;
 use super::seed_table::{COLUMNS, DOC_IPTABLES_ADD_NS, DOC_IPVS_ADD_NS};
 use crate::analysis::Series;
+use svclab_backend::WriteKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -39,6 +40,7 @@ pub struct Line {
 pub enum YUnit {
     Nanos,
     Count,
+    Bytes,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +54,8 @@ pub struct PlotData {
     pub lines: Vec<Line>,
     /// Why there is nothing to draw (no such records yet, or none measured).
     pub placeholder: Option<String>,
+    /// Both axes logarithmic whatever the span (scaling plots read as slopes).
+    pub log_log: bool,
 }
 
 impl PlotData {
@@ -60,12 +64,15 @@ impl PlotData {
     }
 }
 
-pub const PLOT_IDS: [&str; 6] = [
+pub const PLOT_IDS: [&str; 9] = [
     "add1",
     "full-sync",
     "cumulative",
     "objects",
     "connection-latency",
+    "first-packet-p50",
+    "first-packet-p99",
+    "kernel-memory",
     "disruptions",
 ];
 
@@ -112,6 +119,7 @@ pub fn data(backends: &[BackendData]) -> Vec<PlotData> {
         caption: caption.to_string(),
         lines,
         placeholder: None,
+        log_log: false,
     };
     let mut add1: Vec<Line> = backends
         .iter()
@@ -200,7 +208,7 @@ pub fn data(backends: &[BackendData]) -> Vec<PlotData> {
         .collect();
     let mut plots = vec![
         time("add1", "Add one Service at base N", "Median commit time of adding one Service (3E+2 rules for iptables) to a table of N Services; whiskers from the fastest sample to the p99. Grey: the document's per-rule numbers.", add1),
-        time("full-sync", "Full sync of N Services", "Median time of a full sync of the same N Services again (kube-proxy's periodic resync), done each data plane's own way (svclab list says which: a whole restore, a kernel dump and only the difference, every map entry); whiskers min–p99.", full),
+        time("full-sync", "Full sync of N Services", &full_sync_caption(backends), full),
         time("cumulative", "Install N Services one at a time", "Total commit time of adding Services one by one from empty. Solid: measured, up to the time budget. Dashed: DERIVED from the add-1 curve, not measured. Grey: the document's iptables numbers read as totals (reading B).", cumulative),
         PlotData {
             id: "objects",
@@ -210,8 +218,12 @@ pub fn data(backends: &[BackendData]) -> Vec<PlotData> {
             caption: "What the kernel holds after the sync, read back from the kernel (iptables: rules; IPVS: services+destinations; eBPF: map entries). Grey: the document's rule counts.".into(),
             lines: objects.into_iter().chain([document("iptables rules", super::seed_table::DOC_RULES)]).collect(),
             placeholder: None,
+            log_log: false,
         },
         latency_plot(backends),
+        super::plots_claims::first_packet(backends, super::plots_claims::Stat::P50),
+        super::plots_claims::first_packet(backends, super::plots_claims::Stat::P99),
+        super::plots_claims::kernel_memory(backends),
         disruption_plot(backends),
     ];
     for p in plots.iter_mut().filter(|p| p.placeholder.is_none()) {
@@ -246,7 +258,38 @@ fn latency_plot(backends: &[BackendData]) -> PlotData {
         caption: "Median time to connect and read the first byte through a Service VIP (solid) and straight to an endpoint (dotted), from a client in the backend's namespace (and cgroup) to a listener in the pods namespace; whiskers min–p99. With iptables every new connection's first packet walks KUBE-SERVICES, so the direct line is not free of rules either.".into(),
         lines,
         placeholder: None,
+        log_log: false,
     }
+}
+
+/// Which data planes rewrite everything on a full sync and which write only a difference, from
+/// what their samples say (`write`); runs made before samples said so fall back to the list.
+fn full_sync_caption(backends: &[BackendData]) -> String {
+    let mut by_kind: Vec<(&str, Vec<&str>)> = Vec::new();
+    for b in backends {
+        let Some(kind) = b.full_sync_write else {
+            continue;
+        };
+        let label = match kind {
+            WriteKind::Full => "rewrite the whole table (an iptables restore, a flush and re-add)",
+            WriteKind::Diff => "write only the difference against the kernel's state (an IPVS netlink dump, eBPF map entries), so a resync of an unchanged set writes nothing",
+            WriteKind::Partial => "write only the changed Services' objects (kube-proxy's partial syncs)",
+            WriteKind::PerRule => "write one rule at a time",
+        };
+        match by_kind.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, names)) => names.push(&b.name),
+            None => by_kind.push((label, vec![&b.name])),
+        }
+    }
+    let base = "Median time of a full sync of the same N Services again (kube-proxy's periodic resync), done each data plane's own way; whiskers min–p99.";
+    if by_kind.is_empty() {
+        return format!("{base} This run's samples do not say how each wrote (svclab list does: a whole restore, a kernel dump and only the difference, every map entry).");
+    }
+    let said: Vec<String> = by_kind
+        .iter()
+        .map(|(label, names)| format!("{} {label}", names.join(", ")))
+        .collect();
+    format!("{base} As the samples say: {}.", said.join("; "))
 }
 
 fn disruption_plot(backends: &[BackendData]) -> PlotData {
@@ -288,5 +331,6 @@ fn disruption_plot(backends: &[BackendData]) -> PlotData {
         ),
         lines,
         placeholder: None,
+        log_log: false,
     }
 }

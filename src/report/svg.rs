@@ -39,6 +39,17 @@ pub fn legend_style(line: &Line) -> String {
     format!("border-top: 3px {dash} rgb({},{},{})", c.0, c.1, c.2)
 }
 
+/// Axis ticks in bytes: `512 KiB`, `24 MiB`, `1.5 GiB`.
+pub fn axis_bytes(b: f64) -> String {
+    const KIB: f64 = 1024.0;
+    match b {
+        v if v >= KIB * KIB * KIB => format!("{} GiB", trim(v / (KIB * KIB * KIB))),
+        v if v >= KIB * KIB => format!("{} MiB", trim(v / (KIB * KIB))),
+        v if v >= KIB => format!("{} KiB", trim(v / KIB)),
+        v => format!("{} B", trim(v)),
+    }
+}
+
 /// `1`, `300`, `5k`, `20k`, `1.2M`.
 pub fn compact(v: f64) -> String {
     match v {
@@ -69,7 +80,7 @@ fn trim(v: f64) -> String {
 }
 
 /// Bounds of the drawn values, and whether they span enough decades for a log axis.
-fn extent(values: impl Iterator<Item = f64>) -> (f64, f64, bool) {
+fn extent(values: impl Iterator<Item = f64>, force_log: bool) -> (f64, f64, bool) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
@@ -78,7 +89,7 @@ fn extent(values: impl Iterator<Item = f64>) -> (f64, f64, bool) {
     if !lo.is_finite() || hi <= 0.0 {
         return (0.0, 1.0, false);
     }
-    let log = lo > 0.0 && hi / lo >= 100.0;
+    let log = lo > 0.0 && (force_log || hi / lo >= 100.0);
     if log {
         (lo / 1.6, hi * 1.6, true)
     } else {
@@ -102,8 +113,8 @@ pub fn render(plot: &PlotData) -> Result<String, ReportError> {
             .flat_map(|p| [Some(p.y), p.whisker.map(|w| w.0), p.whisker.map(|w| w.1)])
             .flatten()
     });
-    let (x0, x1, x_log) = extent(xs);
-    let (y0, y1, y_log) = extent(ys);
+    let (x0, x1, x_log) = extent(xs, plot.log_log);
+    let (y0, y1, y_log) = extent(ys, plot.log_log);
     let mut svg = String::new();
     let result = match (x_log, y_log) {
         (true, true) => draw(&mut svg, plot, log(x0, x1), log(y0, y1)),
@@ -135,6 +146,7 @@ where
     let y_fmt = |v: &f64| match plot.y_unit {
         YUnit::Nanos => axis_time(*v),
         YUnit::Count => compact(*v),
+        YUnit::Bytes => axis_bytes(*v),
     };
     chart
         .configure_mesh()

@@ -1,6 +1,7 @@
 //! One verdict per claim of the source document and backend that answers it (grading rules in
 //! `grade.rs`).
 
+use super::claims;
 use super::derived::{at_n, install_total};
 use super::fit::power_law;
 use super::grade::{grade_exponent, grade_growth, grade_values, Grade};
@@ -25,9 +26,15 @@ const C_IPVS: &str = "adding 1 IPVS rule takes 30 / 50 / 70 µs at 1 / 5,000 / 2
 const C_FLAT: &str =
     "IPVS and eBPF use hash tables: their cost stays flat (its IPVS numbers imply N^0.08)";
 const C_DISRUPT: &str = "refreshing iptables rules breaks connections while Services scale";
+const C_WALK: &str = "iptables matches rule by rule: a new connection's first packet costs more the more rules it walks (O(N)); IPVS, eBPF and nftables' verdict map stay flat";
+const C_EBPF: &str =
+    "eBPF beats both iptables and IPVS: first-packet cost and update (add-1) cost at the largest N";
+const C_MEMORY: &str =
+    "an iptables table replacement allocates over 128 MB (read at 20,000 Services)";
+const C_LOCK: &str = "iptables updates hold a lock that makes other writers wait";
 
 /// The claims in the order reports list them (backends compared within each claim).
-const CLAIMS: [&str; 8] = [
+const CLAIMS: [&str; 12] = [
     C_RULES,
     C_ADD_A,
     C_ADD_B,
@@ -36,6 +43,10 @@ const CLAIMS: [&str; 8] = [
     C_IPVS,
     C_FLAT,
     C_DISRUPT,
+    C_WALK,
+    C_EBPF,
+    C_MEMORY,
+    C_LOCK,
 ];
 
 /// Claims about absolute time, which an emulated run cannot grade.
@@ -95,8 +106,11 @@ pub fn judge(backends: &[BackendData], emulated: bool) -> Vec<Verdict> {
                 );
                 say(C_UPDATE, grade_growth(b.update_fit.map(|f| f.exponent)));
                 say(C_DISRUPT, grade_disruption(&b.disruptions));
+                say(C_WALK, claims::first_packet_walk(b));
+                say(C_MEMORY, claims::replacement_memory(b));
+                say(C_LOCK, claims::lock_makes_others_wait(b));
             }
-            Family::Ipvs | Family::Ebpf => {
+            Family::Ipvs | Family::Ebpf | Family::Nftables => {
                 if b.family == Family::Ipvs {
                     let values = COLUMNS
                         .iter()
@@ -113,6 +127,13 @@ pub fn judge(backends: &[BackendData], emulated: bool) -> Vec<Verdict> {
                         false,
                     ),
                 );
+                say(C_WALK, claims::first_packet_flat(b));
+                if b.family == Family::Ebpf {
+                    say(C_EBPF, claims::ebpf_beats(b, backends));
+                }
+                if b.family == Family::Nftables && !b.memory.is_empty() {
+                    say(C_MEMORY, claims::replacement_memory(b));
+                }
             }
             Family::Other => {}
         }

@@ -20,6 +20,9 @@ pub enum Record {
     Probe(Probe),
     ConnectLatency(ConnectLatency),
     Disruption(Disruption),
+    FirstPacket(super::first_packet::FirstPacket),
+    KernelMemory(super::kernel_memory::KernelMemoryUse),
+    LockWait(super::lock_wait::LockWait),
     RunEnd(RunEnd),
 }
 

@@ -1,6 +1,7 @@
 //! The data path inside a scale point: probes after each step, connection latency, disruption.
 //! Nothing here is inside a timed call.
 
+use super::first_packet;
 use crate::datapath::{client, verdict, ConnResult, DatapathError, ProbeClient, Topology};
 use crate::scenario::DatapathPlan;
 use crate::synth::SyntheticSet;
@@ -143,6 +144,35 @@ impl DataPath {
         Ok((self.client.connect(&vips)?, self.client.connect(&direct)?))
     }
 
+    /// `connect(2)` alone, `connections` times per lookup position (see [`first_packet`]), and
+    /// connect + first byte `latency_samples` times per position; the times per target, in the
+    /// order of the returned targets.
+    pub fn first_packet(
+        &self,
+        services: &[Service],
+        connections: usize,
+    ) -> Result<FirstPacketTimes, DatapathError> {
+        let targets = first_packet::targets(services);
+        let answers = self
+            .client
+            .first_packet(&first_packet::lines(&targets, connections))?;
+        let connect = first_packet::gather(&targets, answers);
+        let per_target: Vec<(SocketAddrV4, usize)> = targets
+            .iter()
+            .map(|t| (t.addr, self.plan.latency_samples))
+            .collect();
+        let results = self.client.connect(&per_target)?;
+        let first_byte = results
+            .chunks(self.plan.latency_samples.max(1))
+            .map(|chunk| chunk.to_vec())
+            .collect();
+        Ok(FirstPacketTimes {
+            targets,
+            connect,
+            first_byte,
+        })
+    }
+
     /// Start new and long-lived connections to `stable` until the returned stream is finished.
     pub fn stream(
         &self,
@@ -153,6 +183,14 @@ impl DataPath {
         self.client
             .stream(verdict::vip(stable), interval, long_lived)
     }
+}
+
+/// What [`DataPath::first_packet`] measured: per target, `connect` times and connect + first
+/// byte results.
+pub(crate) struct FirstPacketTimes {
+    pub targets: Vec<first_packet::Target>,
+    pub connect: Vec<crate::datapath::first_packet::ConnectTimes>,
+    pub first_byte: Vec<Vec<ConnResult>>,
 }
 
 /// Samples of the connections that succeeded, and how many failed.

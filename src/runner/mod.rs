@@ -4,7 +4,10 @@
 
 mod cumulative;
 mod datapath;
+mod first_packet;
+mod meminfo;
 mod point;
+mod point_claims;
 mod point_datapath;
 mod timing;
 

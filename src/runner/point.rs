@@ -126,6 +126,7 @@ impl Point<'_, '_> {
         })?;
         self.probe("full sync", |d, t| d.probe_set(base, t))?;
         self.connect_latency()?;
+        self.first_packet()?;
 
         let extra = &self.ctx.set.services[self.n];
         self.progress("add-1 / remove-1");
@@ -175,6 +176,7 @@ impl Point<'_, '_> {
             self.progress("disruption");
             self.disruption(backend)?;
         }
+        self.kernel_claims(backend)?;
         Ok(())
     }
 

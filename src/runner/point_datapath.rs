@@ -6,7 +6,9 @@ use super::point::{outcome_of, status_of, with_spare, Point, Stop};
 use super::{write, PointStatus, RunError};
 use crate::datapath::DatapathError;
 use crate::datapath::StreamSummary;
-use crate::results::{ConnectLatency, Disruption, Outcome, Probe, Record};
+use crate::results::{
+    ConnectLatency, Disruption, FirstPacket, FirstPacketMeasure, Outcome, Probe, Record,
+};
 use svclab_backend::ServiceBackend;
 
 impl Point<'_, '_> {
@@ -88,6 +90,62 @@ impl Point<'_, '_> {
                     failed,
                 }),
             )?;
+        }
+        Ok(())
+    }
+
+    /// First-packet cost per lookup position: `connect(2)` alone, then connect + first byte.
+    pub(super) fn first_packet(&mut self) -> Result<(), Stop> {
+        let connections = self.ctx.plan.datapath.first_packet;
+        let Some(d) = self.datapath.as_ref() else {
+            return Ok(());
+        };
+        if connections == 0 {
+            return Ok(());
+        }
+        self.progress("first-packet cost");
+        let times = match d.first_packet(self.base, connections) {
+            Ok(t) => t,
+            Err(e) => return self.check(|_| Err(e)),
+        };
+        for (i, target) in times.targets.iter().enumerate() {
+            let record = |measure, samples_ns, failed, errors| {
+                Record::FirstPacket(FirstPacket {
+                    backend: self.name.to_string(),
+                    services: self.n,
+                    measure,
+                    position: target.position,
+                    index: target.index,
+                    target: target.addr.to_string(),
+                    samples_ns,
+                    failed,
+                    errors,
+                })
+            };
+            if let Some(c) = times.connect.get(i) {
+                let r = record(
+                    FirstPacketMeasure::Connect,
+                    c.samples_ns.clone(),
+                    c.failed,
+                    c.errors.clone(),
+                );
+                write(self.out, r)?;
+            }
+            if let Some(results) = times.first_byte.get(i) {
+                let (samples_ns, failed) = latencies(results);
+                let errors = results
+                    .iter()
+                    .filter_map(|r| r.error.clone())
+                    .take(5)
+                    .collect();
+                let r = record(
+                    FirstPacketMeasure::ConnectFirstByte,
+                    samples_ns,
+                    failed,
+                    errors,
+                );
+                write(self.out, r)?;
+            }
         }
         Ok(())
     }

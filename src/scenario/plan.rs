@@ -40,6 +40,10 @@ pub struct DatapathPlan {
     pub latency_samples: usize,
     /// Connect + first byte timeout of one probe connection.
     pub timeout: Duration,
+    /// Connections timed per lookup position by the first-packet measurement (0: not measured).
+    /// Absent in the plans of runs made before it existed.
+    #[serde(default)]
+    pub first_packet: usize,
 }
 
 /// New and long-lived connections to a stable Service while the backend resyncs and updates.
@@ -184,6 +188,12 @@ fn validate_datapath(
             100,
         )? as usize,
         timeout: c.duration(&raw.timeout, "datapath.timeout", Duration::from_secs(1))?,
+        first_packet: c.int(
+            &raw.first_packet,
+            "datapath.first_packet",
+            0..1_000_001,
+            2000,
+        )? as usize,
     })
 }
 

@@ -28,6 +28,7 @@ pub(super) struct RawDatapath {
     pub sample: Option<Spanned<i64>>,
     pub latency_samples: Option<Spanned<i64>>,
     pub timeout: Option<Spanned<String>>,
+    pub first_packet: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,7 +59,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<RawScenario, ScenarioError
             Some(
                 "valid keys: name, description, seed, backends, scale, endpoints_per_service, \
                  repetitions, warmup, step_timeout, [cumulative] enabled/budget/max_services, \
-                 [datapath] enabled/sample/latency_samples/timeout, \
+                 [datapath] enabled/sample/latency_samples/timeout/first_packet, \
                  [disruption] enabled/rounds/duration/interval/long_lived"
                     .to_string(),
             )

@@ -2,16 +2,19 @@
 
 use crate::commands;
 use crate::layout::Layout;
+use crate::lock;
 use crate::render::{self, PartialSync};
 use crate::save_count::count_nat;
+use crate::table_info;
+use crate::tool_env::{self, Invocation};
 use crate::variant::Variant;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use svclab_backend::tool::{self, ToolRun};
 use svclab_backend::{
-    ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, ObjectCount,
-    OpReport, Service, ServiceBackend, ServiceId, WriteKind,
+    ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, KernelMemory,
+    ObjectCount, OpReport, Service, ServiceBackend, ServiceId, WriteKind,
 };
 
 /// Seconds an iptables tool waits for the xtables lock before giving up.
@@ -23,6 +26,8 @@ pub struct IptablesBackend {
     /// What was programmed, to render partial syncs (never used to count kernel objects).
     programmed: BTreeMap<ServiceId, Layout>,
     touched: bool,
+    /// This sandbox's own xtables lock file (see `lock`): the host's is never taken.
+    lock_file: PathBuf,
 }
 
 impl IptablesBackend {
@@ -34,6 +39,7 @@ impl IptablesBackend {
             config,
             programmed: BTreeMap::new(),
             touched: false,
+            lock_file: lock::private_lock_file()?,
         })
     }
 
@@ -53,7 +59,20 @@ impl IptablesBackend {
         doing: &str,
     ) -> Result<ToolRun, BackendError> {
         let path = self.program(program)?;
-        tool::run(&path, args, input, deadline, &self.config.cancel, doing)
+        let env = [(lock::LOCKFILE_ENV, self.lock_file.as_path())];
+        let how = Invocation {
+            env: &env,
+            input,
+            deadline,
+            cancel: &self.config.cancel,
+            doing,
+        };
+        tool_env::run(&path, args, &how)
+    }
+
+    /// The xtables lock file this backend's tools take (iptables-legacy's `-w` lock).
+    pub fn lock_file(&self) -> &std::path::Path {
+        &self.lock_file
     }
 
     fn deadline(&self) -> Instant {
@@ -339,6 +358,25 @@ impl ServiceBackend for IptablesBackend {
             .with("chains", fixed_chains + chains)
     }
 
+    /// iptables-legacy (and -cmd): the nat table's blob size from `IPT_SO_GET_INFO`. The
+    /// nf_tables kernel reports no size per object: `None`, the lab measures slab growth.
+    fn kernel_memory(&mut self) -> Result<Option<KernelMemory>, BackendError> {
+        if self.variant == Variant::Nft {
+            return Ok(None);
+        }
+        let info = table_info::table_info("nat").map_err(|source| BackendError::Io {
+            doing: "asking the kernel for the nat table's size (IPT_SO_GET_INFO)".into(),
+            source,
+        })?;
+        Ok(Some(KernelMemory {
+            bytes: u64::from(info.size),
+            source: format!(
+                "IPT_SO_GET_INFO size of the nat table ({} entries; per-CPU counters not included)",
+                info.num_entries
+            ),
+        }))
+    }
+
     fn cleanup(&mut self) -> Result<(), BackendError> {
         if !self.touched {
             return Ok(());
@@ -357,5 +395,7 @@ impl Drop for IptablesBackend {
         if let Err(e) = self.cleanup() {
             tracing::debug!(backend = self.variant.name(), error = %e, "cleanup on drop failed");
         }
+        // iptables leaves its lock file behind; the sandbox's file dies with the backend.
+        let _ = std::fs::remove_file(&self.lock_file);
     }
 }

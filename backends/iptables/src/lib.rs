@@ -8,10 +8,13 @@ mod backend;
 mod chain_name;
 mod commands;
 mod layout;
+pub mod lock;
 pub mod render;
 mod rule_args;
 pub mod save_count;
+pub mod table_info;
 mod text;
+mod tool_env;
 mod variant;
 
 pub use backend::IptablesBackend;

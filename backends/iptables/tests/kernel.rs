@@ -220,3 +220,36 @@ fn refuses_the_processs_own_namespace() {
         .expect("join");
     assert!(in_thread);
 }
+
+#[test]
+fn legacy_kernel_memory_is_the_nat_blob_and_grows_with_the_rules() {
+    let (small, large, entries, objects) = in_netns(|| {
+        let mut b = backend(Variant::Legacy);
+        b.sync(&services(10, 2)).expect("sync 10");
+        let small = b.kernel_memory().expect("read").expect("legacy reports");
+        b.sync(&services(100, 2)).expect("sync 100");
+        let large = b.kernel_memory().expect("read").expect("legacy reports");
+        let entries = svclab_iptables::table_info::table_info("nat").expect("info");
+        let objects = b.kernel_objects().expect("read back");
+        (small, large, entries, objects)
+    });
+    assert!(large.source.contains("IPT_SO_GET_INFO"), "{}", large.source);
+    // 90 more Services are 720 more rules; a nat rule's kernel entry is well over 100 bytes.
+    assert!(
+        large.bytes > small.bytes + 720 * 100,
+        "{small:?} -> {large:?}"
+    );
+    // Entries: the 808 rules, a policy entry for each of the 4 built-in chains, a head and a
+    // return entry for each user chain, and the table's closing error entry.
+    let user_chains = objects.get("chains").expect("chains counted") - 4;
+    assert_eq!(
+        u64::from(entries.num_entries),
+        808 + 4 + 2 * user_chains + 1
+    );
+    let nft = in_netns(|| {
+        let mut b = backend(Variant::Nft);
+        b.sync(&services(10, 2)).expect("sync");
+        b.kernel_memory().expect("read")
+    });
+    assert_eq!(nft, None, "iptables-nft has no x_tables blob to report");
+}
