@@ -47,6 +47,20 @@ pub fn run(
     cancel: &CancelFlag,
     doing: &str,
 ) -> Result<ToolRun, BackendError> {
+    run_with_env(program, args, &[], input, deadline, cancel, doing)
+}
+
+/// [`run`] with `env` added to the lab's environment (iptables takes its lock file's path only
+/// from `XTABLES_LOCKFILE`).
+pub fn run_with_env(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &Path)],
+    input: Option<&[u8]>,
+    deadline: Instant,
+    cancel: &CancelFlag,
+    doing: &str,
+) -> Result<ToolRun, BackendError> {
     let tool = program.display().to_string();
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let (pid_tx, pid_rx) = mpsc::channel::<i32>();
@@ -59,6 +73,7 @@ pub fn run(
     let started = Instant::now();
     let spawned = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(if input.is_some() {
             Stdio::piped()
         } else {

@@ -6,7 +6,6 @@ use crate::lock;
 use crate::render::{self, PartialSync};
 use crate::save_count::count_nat;
 use crate::table_info;
-use crate::tool_env::{self, Invocation};
 use crate::variant::Variant;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -60,14 +59,15 @@ impl IptablesBackend {
     ) -> Result<ToolRun, BackendError> {
         let path = self.program(program)?;
         let env = [(lock::LOCKFILE_ENV, self.lock_file.as_path())];
-        let how = Invocation {
-            env: &env,
+        tool::run_with_env(
+            &path,
+            args,
+            &env,
             input,
             deadline,
-            cancel: &self.config.cancel,
+            &self.config.cancel,
             doing,
-        };
-        tool_env::run(&path, args, &how)
+        )
     }
 
     /// The xtables lock file this backend's tools take (iptables-legacy's `-w` lock).

@@ -14,7 +14,6 @@ mod rule_args;
 pub mod save_count;
 pub mod table_info;
 mod text;
-mod tool_env;
 mod variant;
 
 pub use backend::IptablesBackend;
