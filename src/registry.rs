@@ -65,3 +65,9 @@ pub fn probe(name: &str, config: BackendConfig) -> Availability {
         },
     }
 }
+
+/// Remove what runs killed before their cleanup left behind (the eBPF backend's lab cgroups of
+/// processes that are gone); one line per thing removed or not removable, to show the user.
+pub fn remove_leftovers() -> Vec<String> {
+    svclab_ebpf::remove_stale_cgroups()
+}
