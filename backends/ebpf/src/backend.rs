@@ -96,6 +96,14 @@ impl EbpfBackend {
         self.loaded.as_ref().map(|l| &l.cgroup)
     }
 
+    /// The connect4 program's count of races with concurrent updates (zero before loading).
+    pub fn reader_events(&self) -> Result<crate::ReaderEvents, BackendError> {
+        match &self.loaded {
+            Some(loaded) => Ok(crate::events::read(loaded.maps.events.fd().as_fd())?),
+            None => Ok(crate::ReaderEvents::default()),
+        }
+    }
+
     /// Start `command` inside the lab cgroup (loading first if needed).
     pub fn spawn_in_cgroup(&mut self, command: &mut Command) -> Result<Child, BackendError> {
         Ok(self.load()?.spawn(command)?)

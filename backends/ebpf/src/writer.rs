@@ -19,11 +19,13 @@ pub enum UpdateMode {
     PerElement,
 }
 
-/// The three maps, taken out of the loaded object so their fds can be used directly.
+/// The maps, taken out of the loaded object so their fds can be used directly.
 pub struct MapSet {
     pub services: MapData,
     pub backends: MapData,
     pub rev_nat: MapData,
+    /// The connect4 program's race counters (`LB4_EVENTS`); only read, never written.
+    pub events: MapData,
 }
 
 /// Limits checked between syscalls (a single syscall is never interrupted).
