@@ -167,8 +167,10 @@ impl State {
     /// Every entry the maps should hold for the programmed set, in plan order: what a write is
     /// diffed against after the kernel's contents became uncertain.
     pub fn wanted(&self) -> Result<Plan, EbpfError> {
-        let mut plan = Plan::default();
-        plan.backends = self.ids.iter().collect();
+        let mut plan = Plan {
+            backends: self.ids.iter().collect(),
+            ..Plan::default()
+        };
         plan.backends.sort_unstable_by_key(|(id, _)| *id);
         for s in self.services.values() {
             // Every endpoint of a programmed Service holds a reference, so each has an id.
