@@ -198,3 +198,7 @@ fn memlock(fd: std::os::fd::BorrowedFd<'_>) -> Result<u64, BackendError> {
 
 #[path = "backend_trait.rs"]
 mod backend_trait;
+
+#[cfg(test)]
+#[path = "backend_race_tests.rs"]
+mod race_tests;
