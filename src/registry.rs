@@ -19,7 +19,7 @@ pub fn names() -> Vec<&'static str> {
 pub fn describe(name: &str) -> Option<&'static str> {
     if name == EBPF {
         return Some(
-            "Cilium-shaped BPF hash maps, cgroup/connect4 load balancer (aya), batched map updates",
+            "Cilium-shaped BPF hash maps, cgroup/connect4 load balancer (aya); full sync = batched difference from the maps",
         );
     }
     match svclab_ipvs::Variant::from_name(name) {
