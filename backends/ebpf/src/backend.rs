@@ -202,3 +202,7 @@ mod backend_trait;
 #[cfg(test)]
 #[path = "backend_race_tests.rs"]
 mod race_tests;
+
+#[cfg(test)]
+#[path = "backend_recovery_tests.rs"]
+mod recovery_tests;
