@@ -44,11 +44,17 @@ fn alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-const SCENARIO: &str = "backends = [\"ebpf\"]\nscale = [1, 2000]\nrepetitions = 200\n\
+/// One scale point whose backend lives for seconds (100 full syncs of 20,000 Services, each
+/// tens of ms even as a no-op diff), so a kill 300 ms after its cgroup appears lands inside it.
+const SCENARIO: &str = "backends = [\"ebpf\"]\nscale = [20000]\nrepetitions = 100\n\
                         warmup = 1\n[cumulative]\nenabled = false\n[datapath]\nenabled = false\n";
 
-fn start(dir: &std::path::Path, out: &str) -> std::process::Child {
-    let path = common::scenario(dir, "ebpf.toml", SCENARIO);
+/// The second run: anything that starts is enough, since leftovers go before the first step.
+const SMALL: &str = "backends = [\"ebpf\"]\nscale = [1]\nrepetitions = 1\nwarmup = 0\n\
+                     [cumulative]\nenabled = false\n[datapath]\nenabled = false\n";
+
+fn start(dir: &std::path::Path, out: &str, scenario: &str) -> std::process::Child {
+    let path = common::scenario(dir, &format!("{out}.toml"), scenario);
     common::svclab()
         .args(["run", "--where", "host", "--scenario"])
         .arg(&path)
@@ -66,7 +72,7 @@ fn a_run_after_sigkill_removes_the_killed_runs_cgroup() {
     let before = lab_cgroups(&root);
     let dir = tempfile::tempdir().expect("tempdir");
 
-    let mut first = start(dir.path(), "first");
+    let mut first = start(dir.path(), "first", SCENARIO);
     let pid = first.id();
     let mine = |n: &String| owner(n) == Some(pid);
     let started = Instant::now();
@@ -91,7 +97,7 @@ fn a_run_after_sigkill_removes_the_killed_runs_cgroup() {
         "SIGKILL left no cgroup: the test did not kill the run inside the eBPF backend"
     );
 
-    let second = start(dir.path(), "second")
+    let second = start(dir.path(), "second", SMALL)
         .wait_with_output()
         .expect("second run");
     let stderr = String::from_utf8_lossy(&second.stderr);
