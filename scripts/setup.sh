@@ -17,7 +17,8 @@ set -euo pipefail
 #   qemu-system-x86 - qemu-system-x86_64: the lab VM (svclab vm, svclab run --where vm)
 #   busybox-static  - the lab VM's shell and init tools (static: no libraries to carry)
 #   binutils  - strip: drops debug info from the svclab binary carried into the lab VM
-PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev ipvsadm kmod chromium qemu-system-x86 busybox-static binutils)
+#   strace    - an independent count of bpf(2) map writes (backends/ebpf/tests/writes.rs)
+PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev ipvsadm kmod chromium qemu-system-x86 busybox-static binutils strace)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -23,7 +23,7 @@ pub fn names() -> Vec<&'static str> {
 pub fn describe(name: &str) -> Option<&'static str> {
     if name == EBPF {
         return Some(
-            "Cilium-shaped BPF hash maps, cgroup/connect4 load balancer (aya), batched map updates",
+            "Cilium-shaped BPF hash maps, cgroup/connect4 load balancer (aya); full sync = batched difference from the maps; unlike Cilium, connect4 retries (up to 4x) a lookup that raced a map update instead of failing it",
         );
     }
     if let Some(profile) = Profile::from_name(name) {
@@ -109,4 +109,10 @@ fn unknown(name: &str) -> BackendError {
         "unknown backend {name:?}; known: {}",
         names().join(", ")
     ))
+}
+
+/// Remove what runs killed before their cleanup left behind (the eBPF backend's lab cgroups of
+/// processes that are gone); one line per thing removed or not removable, to show the user.
+pub fn remove_leftovers() -> Vec<String> {
+    svclab_ebpf::remove_stale_cgroups()
 }

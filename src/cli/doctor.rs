@@ -12,6 +12,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     println!("privileges   ok (CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+    for line in registry::remove_leftovers() {
+        println!("leftovers    {line}");
+    }
     let mut all_ok = true;
     for name in registry::names() {
         let availability =

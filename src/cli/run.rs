@@ -34,6 +34,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return super::vm::run_guest(&super::vm::default_options(), &cmd);
     }
     privilege::check()?;
+    for line in registry::remove_leftovers() {
+        eprintln!("svclab: {line}");
+    }
 
     // In the lab VM the host chose the run id, so the folder it lands in carries the same name.
     let run_id = std::env::var(crate::vm::command::RUN_ID_ENV)

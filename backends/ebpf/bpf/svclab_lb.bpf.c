@@ -90,6 +90,41 @@ struct {
 #define SYS_PROCEED 1
 #define SYS_REJECT 0
 
+/*
+ * What the program saw that a consistent map could not show it, counted per kind (an ARRAY the
+ * lab reads back). Each is a race with a concurrent update of the same Service: a slot or
+ * backend deleted between two lookups, or an element the kernel recycled for another key while
+ * this program held a pointer to it (hash map updates free the old element at once).
+ */
+#define LB4_EV_SLOT_MISSING 0
+#define LB4_EV_BACKEND_MISSING 1
+#define LB4_EV_INCONSISTENT 2
+#define LB4_EV_REJECTED 3
+#define LB4_EVENTS_MAX 4
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, LB4_EVENTS_MAX);
+} LB4_EVENTS SEC(".maps");
+
+static __always_inline void lb4_event(__u32 kind)
+{
+	__u64 *count = bpf_map_lookup_elem(&LB4_EVENTS, &kind);
+
+	if (count)
+		__sync_fetch_and_add(count, 1);
+}
+
+/*
+ * Lookups that met a race start over from the master entry, which by then holds the new count.
+ * Cilium's socket LB returns -EHOSTUNREACH instead (REASON_LB_NO_BACKEND_SLOT and
+ * REASON_LB_NO_BACKEND in bpf_sock.c); svclab retries so that an endpoint update of a live
+ * Service fails no connection, and counts every retry so the race stays visible.
+ */
+#define LB4_ATTEMPTS 4
+
 SEC("cgroup/connect4")
 int svclab_connect4(struct bpf_sock_addr *ctx)
 {
@@ -97,32 +132,53 @@ int svclab_connect4(struct bpf_sock_addr *ctx)
 	struct lb4_service *svc;
 	struct lb4_service *slot;
 	struct lb4_backend *backend;
-	__u16 count;
+	__u16 count, rev_nat_index;
+	__u32 backend_id;
+	int attempt;
 
 	key.address = ctx->user_ip4;
 	// user_port holds the port in network order in its first two bytes.
 	key.dport = (__be16)ctx->user_port;
 	key.proto = (__u8)ctx->protocol;
-	key.backend_slot = 0;
 
-	svc = bpf_map_lookup_elem(&LB4_SERVICES, &key);
-	if (!svc)
-		return SYS_PROCEED; // not a VIP: leave the connection alone
-	count = svc->count;
-	if (count == 0)
-		return SYS_REJECT; // a Service without endpoints refuses, as Cilium's does
+	for (attempt = 0; attempt < LB4_ATTEMPTS; attempt++) {
+		key.backend_slot = 0;
+		svc = bpf_map_lookup_elem(&LB4_SERVICES, &key);
+		if (!svc)
+			return SYS_PROCEED; // not a VIP: leave the connection alone
+		count = svc->count;
+		rev_nat_index = svc->rev_nat_index;
+		if (svc->backend_id != 0) {
+			// A master never carries a backend id: this element was recycled as a slot.
+			lb4_event(LB4_EV_INCONSISTENT);
+			continue;
+		}
+		if (count == 0)
+			return SYS_REJECT; // a Service without endpoints refuses, as Cilium's does
 
-	key.backend_slot = 1 + (bpf_get_prandom_u32() % count);
-	slot = bpf_map_lookup_elem(&LB4_SERVICES, &key);
-	if (!slot)
-		return SYS_REJECT; // only possible mid-update if the order was broken
-	backend = bpf_map_lookup_elem(&LB4_BACKENDS, &slot->backend_id);
-	if (!backend)
-		return SYS_REJECT;
-
-	ctx->user_ip4 = backend->address;
-	ctx->user_port = (__u32)backend->port;
-	return SYS_PROCEED;
+		key.backend_slot = 1 + (bpf_get_prandom_u32() % count);
+		slot = bpf_map_lookup_elem(&LB4_SERVICES, &key);
+		if (!slot) {
+			lb4_event(LB4_EV_SLOT_MISSING); // deleted after the count was read
+			continue;
+		}
+		backend_id = slot->backend_id;
+		if (backend_id == 0 || slot->rev_nat_index != rev_nat_index) {
+			// Not a slot of this Service: an element recycled for another key.
+			lb4_event(LB4_EV_INCONSISTENT);
+			continue;
+		}
+		backend = bpf_map_lookup_elem(&LB4_BACKENDS, &backend_id);
+		if (!backend) {
+			lb4_event(LB4_EV_BACKEND_MISSING); // unreferenced and deleted after the slot was read
+			continue;
+		}
+		ctx->user_ip4 = backend->address;
+		ctx->user_port = (__u32)backend->port;
+		return SYS_PROCEED;
+	}
+	lb4_event(LB4_EV_REJECTED);
+	return SYS_REJECT;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,5 +1,7 @@
-//! Measures the eBPF backend (a benchmark, not a test): full sync of 20,000 Services × 2
-//! endpoints by batch and per element, and add-1 latency at 1 / 5,000 / 20,000 Services.
+//! Measures the eBPF backend (a benchmark, not a test): the initial load of 20,000 Services × 2
+//! endpoints by batch and per element; the full resync of an unchanged set at 1 / 5,000 / 20,000
+//! Services by the diff the backend uses and by the old write-everything path
+//! ([`WritePolicy::Everything`], kept only for this comparison); and add-1 latency.
 //!
 //! Run as root: `cargo run --release -p svclab-ebpf --example ebpf_bench [runs] [adds]`.
 //! It unshares its own network namespace first; BPF maps are not per namespace, but the backend
@@ -10,7 +12,7 @@ use std::time::Duration;
 use svclab_backend::{
     BackendConfig, Endpoint, OpReport, Protocol, Service, ServiceBackend, ServiceId,
 };
-use svclab_ebpf::{EbpfBackend, MapCapacity, UpdateMode};
+use svclab_ebpf::{EbpfBackend, MapCapacity, UpdateMode, WritePolicy};
 
 const SERVICES: u32 = 20_000;
 const ENDPOINTS: u32 = 2;
@@ -60,7 +62,7 @@ fn summary(samples: &mut [Duration]) -> String {
     )
 }
 
-fn full_sync(mode: UpdateMode, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
+fn initial_load(mode: UpdateMode, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
     let set: Vec<Service> = (0..SERVICES).map(service).collect();
     let (mut commit, mut total) = (Vec::new(), Vec::new());
     let mut last = OpReport::default();
@@ -85,11 +87,36 @@ fn full_sync(mode: UpdateMode, runs: usize) -> Result<(), Box<dyn std::error::Er
         }
     }
     println!(
-        "full sync {SERVICES} x {ENDPOINTS}, {mode:?}: {} entries in {} syscalls",
+        "initial load {SERVICES} x {ENDPOINTS}, {mode:?}: {} entries in {} syscalls",
         last.objects_written, last.kernel_calls
     );
     println!("  commit (bpf syscalls): {}", summary(&mut commit));
     println!("  total (plan + commit): {}", summary(&mut total));
+    Ok(())
+}
+
+/// Full syncs of an unchanged set of `at` Services, as the lab's periodic resync does them.
+fn resync(at: u32, policy: WritePolicy, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let set: Vec<Service> = (0..at).map(service).collect();
+    let mut b = backend(UpdateMode::Batch)?;
+    b.set_write_policy(policy);
+    b.sync(&set)?;
+    let mut total = Vec::new();
+    let mut last = OpReport::default();
+    for run in 0..=runs {
+        let report = b.sync(&set)?;
+        if run > 0 {
+            total.push(report.commit + report.prepare);
+            last = report;
+        }
+    }
+    println!(
+        "resync of {at} unchanged, {policy:?}: {} entries in {} syscalls; total {}",
+        last.objects_written,
+        last.kernel_calls,
+        summary(&mut total)
+    );
+    b.cleanup()?;
     Ok(())
 }
 
@@ -120,15 +147,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let runs: usize = args.next().map_or(Ok(7), |a| a.parse())?;
     let adds: usize = args.next().map_or(Ok(1_000), |a| a.parse())?;
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
-        .map_err(|e| format!("unshare(CLONE_NEWNET): {e}; run as root"))?;
+    // The backend wants a thread whose namespace differs from the process's (the lab's sandbox
+    // threads), so the bench runs on a thread of its own that unshares first.
+    let bench = std::thread::spawn(move || -> Result<(), String> {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+            .map_err(|e| format!("unshare(CLONE_NEWNET): {e}; run as root"))?;
+        run(runs, adds).map_err(|e| e.to_string())
+    });
+    bench
+        .join()
+        .map_err(|_| "the bench thread panicked")?
+        .map_err(Into::into)
+}
+
+fn run(runs: usize, adds: usize) -> Result<(), Box<dyn std::error::Error>> {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     println!(
         "svclab-ebpf bench, kernel {}, {runs} runs after 1 warm-up",
         kernel.trim()
     );
-    full_sync(UpdateMode::Batch, runs)?;
-    full_sync(UpdateMode::PerElement, runs)?;
+    initial_load(UpdateMode::Batch, runs)?;
+    initial_load(UpdateMode::PerElement, runs)?;
+    for at in [1, 5_000, 20_000] {
+        for policy in [WritePolicy::Diff, WritePolicy::Everything] {
+            resync(at, policy, runs)?;
+        }
+    }
     for at in [1, 5_000, 20_000] {
         add_one(at, adds)?;
     }

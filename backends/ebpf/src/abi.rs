@@ -10,7 +10,16 @@ use std::net::Ipv4Addr;
 pub const LB4_SERVICES: &str = "LB4_SERVICES";
 pub const LB4_BACKENDS: &str = "LB4_BACKENDS";
 pub const LB4_REVERSE_NAT: &str = "LB4_REVERSE_NAT";
+pub const LB4_EVENTS: &str = "LB4_EVENTS";
 pub const CONNECT4_PROGRAM: &str = "svclab_connect4";
+
+/// Indices of `LB4_EVENTS` (`LB4_EV_*` in the C source): races the connect4 program met and
+/// retried from the master entry, and connections it refused after the last attempt.
+pub const LB4_EV_SLOT_MISSING: u32 = 0;
+pub const LB4_EV_BACKEND_MISSING: u32 = 1;
+pub const LB4_EV_INCONSISTENT: u32 = 2;
+pub const LB4_EV_REJECTED: u32 = 3;
+pub const LB4_EVENTS_MAX: u32 = 4;
 
 /// Sizes the C side asserts too (`LB4_*_SIZE` in svclab_lb.bpf.c).
 pub const LB4_KEY_SIZE: usize = 12;
@@ -96,6 +105,7 @@ unsafe impl Plain for Lb4Backend {}
 unsafe impl Plain for Lb4ReverseNat {}
 unsafe impl Plain for u32 {}
 unsafe impl Plain for u16 {}
+unsafe impl Plain for u64 {}
 
 /// The bytes of a slice of plain values, laid out as the kernel reads an array of them.
 pub fn slice_bytes<T: Plain>(values: &[T]) -> &[u8] {
@@ -132,6 +142,11 @@ mod tests {
             ("LB4_SERVICE_SIZE", LB4_SERVICE_SIZE),
             ("LB4_BACKEND_SIZE", LB4_BACKEND_SIZE),
             ("LB4_REVERSE_NAT_SIZE", LB4_REVERSE_NAT_SIZE),
+            ("LB4_EV_SLOT_MISSING", LB4_EV_SLOT_MISSING as usize),
+            ("LB4_EV_BACKEND_MISSING", LB4_EV_BACKEND_MISSING as usize),
+            ("LB4_EV_INCONSISTENT", LB4_EV_INCONSISTENT as usize),
+            ("LB4_EV_REJECTED", LB4_EV_REJECTED as usize),
+            ("LB4_EVENTS_MAX", LB4_EVENTS_MAX as usize),
         ] {
             assert!(
                 c.contains(&format!("#define {name} {size}\n")),

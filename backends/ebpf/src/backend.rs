@@ -2,15 +2,16 @@
 
 use crate::entries::{self, Plan};
 use crate::loader::{self, Loaded};
+use crate::mirror::Mirror;
 use crate::state::State;
 use crate::writer::{Commit, Limits, Writer};
-use crate::{sys, EbpfError, LabCgroup};
+use crate::{dump, sys, EbpfError, LabCgroup};
 use std::os::fd::AsFd;
 use std::process::{Child, Command};
 use std::time::Instant;
 use svclab_backend::{
-    ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, ObjectCount,
-    OpReport, Service, ServiceBackend, ServiceId, WriteKind,
+    ensure_not_host_netns, Availability, BackendConfig, BackendError, Endpoint, KernelMemory,
+    ObjectCount, OpReport, Service, ServiceBackend, ServiceId, WriteKind,
 };
 
 pub use crate::state::MapCapacity;
@@ -20,11 +21,28 @@ pub struct EbpfBackend {
     config: BackendConfig,
     state: State,
     mode: UpdateMode,
+    policy: WritePolicy,
     /// Loaded on first use, so that creating a backend (and probing it) changes nothing.
     loaded: Option<Loaded>,
-    /// A write failed part-way, so the kernel may hold entries the state does not know of; the
-    /// next sync deletes whatever the maps hold beyond its set.
-    tainted: bool,
+    /// What the maps hold, as last written or read back.
+    mirror: Mirror,
+    /// The mirror may not be what the kernel holds (nothing read back yet, or a write stopped
+    /// part-way): the next operation reads the maps back and reconciles the whole set.
+    uncertain: bool,
+    /// The maps were created by the last load and no operation has run on them yet.
+    fresh: bool,
+}
+
+/// What a write hands the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePolicy {
+    /// Only entries whose value differs from what the maps hold, and deletes of entries they
+    /// hold (Cilium's reconciler). The default and the only one the lab uses.
+    Diff,
+    /// Every entry of the operation, changed or not: the lab's first write path, kept only so
+    /// benches can compare the two. Rewriting an unchanged master entry can make a concurrent
+    /// connect() read a recycled element (see `mirror.rs`).
+    Everything,
 }
 
 impl EbpfBackend {
@@ -37,8 +55,11 @@ impl EbpfBackend {
             config,
             state: State::new(capacity),
             mode: UpdateMode::Batch,
+            policy: WritePolicy::Diff,
             loaded: None,
-            tainted: false,
+            mirror: Mirror::default(),
+            uncertain: true,
+            fresh: false,
         })
     }
 
@@ -51,11 +72,21 @@ impl EbpfBackend {
         self.mode
     }
 
+    /// [`WritePolicy::Diff`] unless a bench asks for the old write-everything path.
+    pub fn set_write_policy(&mut self, policy: WritePolicy) {
+        self.policy = policy;
+    }
+
     /// Load the object and attach connect4 to a new lab cgroup, if not done yet.
     pub fn load(&mut self) -> Result<&LabCgroup, BackendError> {
         let loaded = match self.loaded.take() {
             Some(loaded) => loaded,
-            None => loader::load_and_attach(self.state.capacity())?,
+            None => {
+                // New maps: the first operation reads them back (empty) rather than assume.
+                self.uncertain = true;
+                self.fresh = true;
+                loader::load_and_attach(self.state.capacity())?
+            }
         };
         Ok(&self.loaded.insert(loaded).cgroup)
     }
@@ -63,6 +94,14 @@ impl EbpfBackend {
     /// The lab cgroup, once loaded. Processes placed in it have connect() to VIPs translated.
     pub fn cgroup(&self) -> Option<&LabCgroup> {
         self.loaded.as_ref().map(|l| &l.cgroup)
+    }
+
+    /// The connect4 program's count of races with concurrent updates (zero before loading).
+    pub fn reader_events(&self) -> Result<crate::ReaderEvents, BackendError> {
+        match &self.loaded {
+            Some(loaded) => Ok(crate::events::read(loaded.maps.events.fd().as_fd())?),
+            None => Ok(crate::ReaderEvents::default()),
+        }
     }
 
     /// Start `command` inside the lab cgroup (loading first if needed).
@@ -83,9 +122,26 @@ impl EbpfBackend {
             .loaded
             .as_ref()
             .ok_or_else(|| BackendError::Other("not loaded".into()))?;
-        if self.tainted {
-            add_unknown_deletes(loaded, &mut plan)?;
+        let mut read = Commit::default();
+        if self.uncertain {
+            // Cilium's prune: read the maps back, then write the whole wanted set's difference.
+            let dumped = Instant::now();
+            self.mirror = dump::mirror(&loaded.maps, &mut read.calls)?;
+            read.elapsed = dumped.elapsed();
+            // New maps that are still empty take the operation's plan as it is: the state was
+            // empty before it (new or cleaned up), so that plan already holds every entry.
+            if !(self.fresh && self.mirror.is_empty()) {
+                plan = self.state.wanted()?;
+                self.mirror.prune_into(&mut plan);
+            }
         }
+        let kind = match self.policy {
+            WritePolicy::Diff => {
+                self.mirror.diff(&mut plan);
+                WriteKind::Diff
+            }
+            WritePolicy::Everything => WriteKind::Full,
+        };
         let mut writer = Writer {
             maps: &loaded.maps,
             mode: &mut self.mode,
@@ -95,55 +151,24 @@ impl EbpfBackend {
                 cancel: &self.config.cancel,
                 doing,
             },
-            commit: Commit::default(),
+            commit: read,
         };
         let result = writer.apply(&plan);
         let commit = writer.commit;
-        // Whether it failed or not, the state already describes the intended set.
-        self.tainted = result.is_err();
+        // Whether it failed or not, the state already describes the intended set; after a
+        // failure the kernel holds some unknown part of the plan.
+        self.uncertain = result.is_err();
+        self.fresh = false;
         result?;
+        self.mirror.record(&plan);
         Ok(OpReport {
             prepare: started.elapsed().saturating_sub(commit.elapsed),
             commit: commit.elapsed,
             kernel_calls: commit.calls,
             objects_written: plan.objects(),
-            write: Some(WriteKind::Diff),
+            write: Some(kind),
         })
     }
-}
-
-/// After a failed write, also delete every kernel entry the plan does not write.
-fn add_unknown_deletes(loaded: &Loaded, plan: &mut Plan) -> Result<(), EbpfError> {
-    let maps = &loaded.maps;
-    let written: std::collections::HashSet<_> = plan
-        .slots
-        .iter()
-        .chain(&plan.masters)
-        .map(|(k, _)| *k)
-        .collect();
-    for key in read_keys(maps.services.fd().as_fd(), "LB4_SERVICES")? {
-        if !written.contains(&key) {
-            plan.delete_slots.push(key);
-        }
-    }
-    let rev: std::collections::HashSet<u16> = plan.rev_nat.iter().map(|(k, _)| *k).collect();
-    let stale_rev = read_keys::<u16>(maps.rev_nat.fd().as_fd(), "LB4_REVERSE_NAT")?;
-    plan.delete_rev_nat
-        .extend(stale_rev.into_iter().filter(|k| !rev.contains(k)));
-    // Backends: the state's ids are authoritative for what is referenced; any other id goes.
-    let ids = loaded_backend_ids(plan);
-    let stale_be = read_keys::<u32>(maps.backends.fd().as_fd(), "LB4_BACKENDS")?;
-    plan.delete_backends
-        .extend(stale_be.into_iter().filter(|k| !ids.contains(k)));
-    Ok(())
-}
-
-fn loaded_backend_ids(plan: &Plan) -> std::collections::HashSet<u32> {
-    plan.backends
-        .iter()
-        .map(|(id, _)| *id)
-        .chain(plan.slots.iter().map(|(_, v)| v.backend_id))
-        .collect()
 }
 
 fn read_keys<K: crate::abi::Plain + Default>(
@@ -157,5 +182,27 @@ fn read_keys<K: crate::abi::Plain + Default>(
     })
 }
 
+/// `memlock:` of a map's /proc/self/fdinfo entry: the bytes the kernel charges for it.
+fn memlock(fd: std::os::fd::BorrowedFd<'_>) -> Result<u64, BackendError> {
+    use std::os::fd::AsRawFd;
+    let path = format!("/proc/self/fdinfo/{}", fd.as_raw_fd());
+    let text = std::fs::read_to_string(&path).map_err(|source| BackendError::Io {
+        doing: format!("reading {path}"),
+        source,
+    })?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("memlock:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| BackendError::Other(format!("{path} has no memlock line")))
+}
+
 #[path = "backend_trait.rs"]
 mod backend_trait;
+
+#[cfg(test)]
+#[path = "backend_race_tests.rs"]
+mod race_tests;
+
+#[cfg(test)]
+#[path = "backend_recovery_tests.rs"]
+mod recovery_tests;

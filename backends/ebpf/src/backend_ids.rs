@@ -30,6 +30,16 @@ impl BackendIds {
         self.by_backend.contains_key(backend)
     }
 
+    /// The id of a backend in use.
+    pub fn id(&self, backend: &Lb4Backend) -> Option<u32> {
+        self.by_backend.get(backend).map(|(id, _)| *id)
+    }
+
+    /// Every backend in use with its id.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, Lb4Backend)> + '_ {
+        self.by_backend.iter().map(|(b, (id, _))| (*id, *b))
+    }
+
     /// Take a reference; returns the id and whether it was just created (so it must be written).
     pub fn acquire(&mut self, backend: Lb4Backend) -> (u32, bool) {
         if let Some((id, refs)) = self.by_backend.get_mut(&backend) {

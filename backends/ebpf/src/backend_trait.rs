@@ -75,10 +75,30 @@ impl ServiceBackend for EbpfBackend {
         entries::expected(services)
     }
 
+    /// The three maps' `memlock` from /proc/self/fdinfo: what the kernel charges for them
+    /// (on 6.4+ the memory in use, `htab_map_mem_usage`; before, an estimate from max_entries).
+    fn kernel_memory(&mut self) -> Result<Option<KernelMemory>, BackendError> {
+        let Some(loaded) = &self.loaded else {
+            return Ok(None);
+        };
+        let maps = &loaded.maps;
+        let mut bytes = 0;
+        for map in [&maps.services, &maps.backends, &maps.rev_nat] {
+            bytes += memlock(map.fd().as_fd())?;
+        }
+        Ok(Some(KernelMemory {
+            bytes,
+            source: "memlock in /proc/self/fdinfo of the 3 BPF maps (LB4_SERVICES, \
+                     LB4_BACKENDS, LB4_REVERSE_NAT)"
+                .into(),
+        }))
+    }
+
     /// Detach and unload the program, remove the lab cgroup, close the maps.
     fn cleanup(&mut self) -> Result<(), BackendError> {
         self.state.clear();
-        self.tainted = false;
+        self.mirror = Mirror::default();
+        self.uncertain = true;
         match self.loaded.take() {
             Some(loaded) => Ok(loaded.unload()?),
             None => Ok(()),

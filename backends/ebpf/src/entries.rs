@@ -74,15 +74,19 @@ pub fn endpoint_count(service: &Service) -> Result<u16, EbpfError> {
     })
 }
 
-/// What one operation writes and deletes. [`crate::writer`] applies it in the field order:
-/// upserts of backends, rev-NAT, slots and masters, then deletes of masters, slots, rev-NAT and
-/// backends. A reader thus finds a master only once its slots and backends exist, and loses it
-/// before they go (Cilium's `UpsertService` / `DeleteService` order).
+/// What one operation writes and deletes. [`crate::writer`] applies it in the field order, which
+/// is the order of Cilium's reconciler (`updateFrontend` in pkg/loadbalancer/reconciler/
+/// bpf_reconciler.go): upserts of backends, slots, rev-NAT and masters (the count last), then
+/// deletes of masters, surplus slots, rev-NAT and the backends nothing references any more. A
+/// connect() thus finds a count only once the slots it covers and their backends exist, and a
+/// lowered count before the slots above it go. (Cilium deletes a frontend's orphan backends
+/// first, to make room; svclab sizes its maps for that and deletes them last, after no slot
+/// points at them.)
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub backends: Vec<(u32, Lb4Backend)>,
-    pub rev_nat: Vec<(u16, Lb4ReverseNat)>,
     pub slots: Vec<(Lb4Key, Lb4Service)>,
+    pub rev_nat: Vec<(u16, Lb4ReverseNat)>,
     pub masters: Vec<(Lb4Key, Lb4Service)>,
     pub delete_masters: Vec<Lb4Key>,
     pub delete_slots: Vec<Lb4Key>,

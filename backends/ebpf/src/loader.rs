@@ -3,7 +3,7 @@
 //! Nothing is pinned: the maps and the program live as long as their file descriptors, so
 //! dropping [`Loaded`] frees them and nothing is ever left in /sys/fs/bpf.
 
-use crate::abi::{CONNECT4_PROGRAM, LB4_BACKENDS, LB4_REVERSE_NAT, LB4_SERVICES};
+use crate::abi::{CONNECT4_PROGRAM, LB4_BACKENDS, LB4_EVENTS, LB4_REVERSE_NAT, LB4_SERVICES};
 use crate::cgroup::LabCgroup;
 use crate::state::MapCapacity;
 use crate::writer::MapSet;
@@ -40,6 +40,15 @@ pub fn load(capacity: MapCapacity) -> Result<(Ebpf, MapSet), EbpfError> {
         services: take_hash_map(&mut ebpf, LB4_SERVICES)?,
         backends: take_hash_map(&mut ebpf, LB4_BACKENDS)?,
         rev_nat: take_hash_map(&mut ebpf, LB4_REVERSE_NAT)?,
+        events: match ebpf.take_map(LB4_EVENTS) {
+            Some(Map::Array(data)) => data,
+            _ => {
+                return Err(EbpfError::Missing {
+                    what: "array map",
+                    name: LB4_EVENTS,
+                })
+            }
+        },
     };
     Ok((ebpf, maps))
 }

@@ -48,7 +48,8 @@ impl State {
         *self = Self::new(self.capacity);
     }
 
-    /// Replace the whole set; every entry of `services` is written, stale ones deleted.
+    /// Replace the whole set: the plan holds every entry of `services` (the backend drops those
+    /// the kernel already holds) and the deletes of stale ones.
     pub fn plan_sync(&mut self, services: &[Service]) -> Result<Plan, EbpfError> {
         let mut frontends = HashMap::with_capacity_and_hasher(services.len(), Default::default());
         let mut ids = HashSet::with_capacity_and_hasher(services.len(), Default::default());
@@ -160,6 +161,25 @@ impl State {
         self.service_entries =
             self.service_entries + endpoints.len() as u64 - old.endpoints.len() as u64;
         self.services.insert(id, new);
+        Ok(plan)
+    }
+
+    /// Every entry the maps should hold for the programmed set, in plan order: what a write is
+    /// diffed against after the kernel's contents became uncertain.
+    pub fn wanted(&self) -> Result<Plan, EbpfError> {
+        let mut plan = Plan {
+            backends: self.ids.iter().collect(),
+            ..Plan::default()
+        };
+        plan.backends.sort_unstable_by_key(|(id, _)| *id);
+        for s in self.services.values() {
+            // Every endpoint of a programmed Service holds a reference, so each has an id.
+            let ids: Vec<u32> = (s.endpoints.iter())
+                .filter_map(|e| self.ids.id(&entries::backend(e, s.protocol)))
+                .collect();
+            debug_assert_eq!(ids.len(), s.endpoints.len(), "an endpoint without an id");
+            plan.upsert_service(s, &ids)?;
+        }
         Ok(plan)
     }
 

@@ -19,11 +19,13 @@ pub enum UpdateMode {
     PerElement,
 }
 
-/// The three maps, taken out of the loaded object so their fds can be used directly.
+/// The maps, taken out of the loaded object so their fds can be used directly.
 pub struct MapSet {
     pub services: MapData,
     pub backends: MapData,
     pub rev_nat: MapData,
+    /// The connect4 program's race counters (`LB4_EVENTS`); only read, never written.
+    pub events: MapData,
 }
 
 /// Limits checked between syscalls (a single syscall is never interrupted).
@@ -52,7 +54,7 @@ pub struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Upserts first (backends, rev-NAT, slots, masters), then deletes (masters, slots, rev-NAT,
+    /// Upserts first (backends, slots, rev-NAT, masters), then deletes (masters, slots, rev-NAT,
     /// backends): see [`Plan`] for why.
     pub fn apply(&mut self, plan: &Plan) -> Result<(), EbpfError> {
         let maps = self.maps;
@@ -62,8 +64,8 @@ impl Writer<'_> {
             maps.rev_nat.fd().as_fd(),
         );
         self.upsert(be, "LB4_BACKENDS", &plan.backends)?;
-        self.upsert(rev, "LB4_REVERSE_NAT", &plan.rev_nat)?;
         self.upsert(svc, "LB4_SERVICES", &plan.slots)?;
+        self.upsert(rev, "LB4_REVERSE_NAT", &plan.rev_nat)?;
         self.upsert(svc, "LB4_SERVICES", &plan.masters)?;
         self.delete(svc, "LB4_SERVICES", &plan.delete_masters)?;
         self.delete(svc, "LB4_SERVICES", &plan.delete_slots)?;

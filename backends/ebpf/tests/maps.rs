@@ -34,7 +34,16 @@ fn sync_and_change(mode: UpdateMode) {
     let mut b = backend(MapCapacity::for_services(1_000, 3));
     b.set_update_mode(mode);
     let mut set = services(500, 2);
+    assert_eq!(b.kernel_memory().expect("before loading"), None);
     let report = b.sync(&set).expect("sync 500");
+    let memory = b
+        .kernel_memory()
+        .expect("fdinfo")
+        .expect("loaded maps report memory");
+    assert!(
+        memory.bytes > 0 && memory.source.contains("memlock"),
+        "{memory:?}"
+    );
     assert_eq!(report.objects_written, 500 * 3 + 500 + 1_000);
     assert_eq!(
         b.kernel_objects().expect("read back"),
