@@ -190,3 +190,66 @@ fn run_svclab(args: &[&str]) -> (bool, String) {
         ),
     )
 }
+
+/// The report of a mixed run names each data plane's place, says times are compared only within
+/// a place, puts the decision table first, gives the lab VM's backends a same-kernel ratio table,
+/// and withholds absolute-time verdicts only from the emulated lab VM part.
+#[test]
+fn the_report_of_a_mixed_run_says_where_each_number_comes_from() {
+    let dir = mixed_run();
+    let out = run_svclab(&["report", dir.path().to_str().expect("utf-8")]);
+    assert!(out.0, "{}", out.1);
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).expect("summary.md");
+    let html = std::fs::read_to_string(dir.path().join("index.html")).expect("index.html");
+    let host = "host kernel 6.18.44-fc-v595";
+    let vm = "lab VM kernel 6.1.0-56-cloud-amd64, TCG (emulated)";
+    for (backend, place) in [
+        ("iptables-legacy", host),
+        ("iptables-nft", host),
+        ("iptables-cmd", host),
+        ("ebpf", host),
+        ("ipvs", vm),
+        ("ipvsadm", vm),
+    ] {
+        assert!(
+            md.contains(&format!("| {backend} | {place}")),
+            "{backend} not badged {place}:\n{md}"
+        );
+    }
+    assert!(md.contains("This run measured in 2 places"), "{md}");
+    let decision = md.find("## Which data plane?").expect("decision table");
+    let environment = md.find("## Environment").expect("environment");
+    assert!(decision < environment);
+    assert!(
+        md.contains("## Same kernel, side by side: lab VM kernel"),
+        "{md}"
+    );
+    assert!(
+        html.contains("id=\"decision\""),
+        "no decision table in the HTML"
+    );
+    // In the decision table, ebpf's add-1 (host) and ipvs's (lab VM) are never compared: each
+    // place has its own best.
+    let row = |name: &str| {
+        md.lines()
+            .find(|l| l.starts_with(&format!("| {name} | ")) && l.contains("(n="))
+            .unwrap_or_else(|| panic!("no decision row for {name}:\n{md}"))
+            .to_string()
+    };
+    assert!(
+        row("ipvs").contains('★') || row("ipvsadm").contains('★'),
+        "{md}"
+    );
+    // Absolute-time claims: graded for the host's iptables, withheld for the emulated IPVS.
+    let verdicts = svclab::report::load(dir.path()).expect("model").verdicts;
+    let ipvs_add = verdicts
+        .iter()
+        .find(|v| v.backend == "ipvs" && v.claim.contains("30 / 50 / 70"))
+        .expect("IPVS add verdict");
+    assert!(ipvs_add.detail.starts_with("emulated run"), "{ipvs_add:?}");
+    let ipt_add = verdicts
+        .iter()
+        .find(|v| v.backend == "iptables-legacy" && v.claim.starts_with("(A)"))
+        .expect("iptables add verdict");
+    assert!(!ipt_add.detail.starts_with("emulated run"), "{ipt_add:?}");
+}

@@ -34,6 +34,7 @@ impl Report for Markdown {
             }
             o.push('\n');
         }
+        super::location::markdown_sections(&mut o, m);
         let _ = writeln!(o, "## Environment\n");
         for w in &m.environment.warnings {
             let _ = writeln!(o, "> **Warning:** {w}\n");
