@@ -49,9 +49,12 @@ pub fn render(records: &[Record]) -> String {
     let _ = writeln!(out, "{}", table_line(&header));
     for row in point_rows(records) {
         let cell = |op: Op, with_p99: bool| match row.ops.get(&op) {
-            Some(Cell::Measured(s)) if with_p99 => {
-                format!("{} / {}", format_ns(s.median), format_ns(s.p99))
-            }
+            Some(Cell::Measured(s)) if with_p99 => format!(
+                "{} / {} n={}",
+                format_ns(s.median),
+                format_ns(s.p99),
+                s.count
+            ),
             Some(Cell::Measured(s)) => format_ns(s.median),
             Some(Cell::Missing(why)) => short(why),
             None => "-".into(),

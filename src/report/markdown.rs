@@ -118,7 +118,10 @@ impl Report for Markdown {
                 f(&b.update_fit)
             );
         }
-        let _ = writeln!(o, "\n## Measurements (commit time, median / p99)\n");
+        let _ = writeln!(
+            o,
+            "\n## Measurements (commit time, median / p99, n timed samples)\n"
+        );
         let ops = [
             Op::InitialSync,
             Op::FullSync,
@@ -137,9 +140,12 @@ impl Report for Markdown {
                 .iter()
                 .map(|op| match row.ops.get(op) {
                     Some(Cell::Measured(s)) if s.count == 1 => format_ns(s.median),
-                    Some(Cell::Measured(s)) => {
-                        format!("{} / {}", format_ns(s.median), format_ns(s.p99))
-                    }
+                    Some(Cell::Measured(s)) => format!(
+                        "{} / {} (n={})",
+                        format_ns(s.median),
+                        format_ns(s.p99),
+                        s.count
+                    ),
                     Some(Cell::Missing(why)) => cell(why),
                     None => "—".into(),
                 })
