@@ -258,7 +258,11 @@ fn run_where_auto_measures_each_backend_where_it_can_in_one_results_file() {
             .filter(|r| r["record"] == "measurement" && r["backend"] == backend)
             .filter(|r| r["outcome"]["status"] == "ok" && r["location"] == place)
             .count();
-        assert_eq!(ok, 2 * 5, "{backend}: 5 ops at 2 scale points in {place}:\n{all}");
+        assert_eq!(
+            ok,
+            2 * 5,
+            "{backend}: 5 ops at 2 scale points in {place}:\n{all}"
+        );
     }
     let last = lines.last().cloned().unwrap_or_default();
     assert_eq!(last["record"], "run_end", "{last}");
@@ -280,7 +284,11 @@ fn run_where_auto_measures_each_backend_where_it_can_in_one_results_file() {
         "{md}"
     );
     assert!(md.contains("This run measured in 2 places"), "{md}");
-    assert_eq!(processes_with("svclab.accel="), marker_free, "QEMU left behind");
+    assert_eq!(
+        processes_with("svclab.accel="),
+        marker_free,
+        "QEMU left behind"
+    );
 }
 
 #[test]
