@@ -16,13 +16,15 @@ pub fn more_samples(taken: usize, spent: Duration, repetitions: usize, budget: D
     taken < repetitions && (taken < MIN_SAMPLES.min(repetitions) || spent < budget)
 }
 
-/// Rounds of the disruption stream (each one full sync plus an endpoint update and its undo):
-/// at least one full sync and three endpoint updates (two rounds), then on while the scenario's
-/// rounds and duration ask for more and the operation budget is not spent.
-pub fn more_disruption_rounds(rounds: usize, updates: usize, spent: Duration, plan: &Plan) -> bool {
-    let minimum = rounds < 1 || updates < 3;
+/// Rounds of the disruption stream (each one full sync, plus an endpoint update and its undo on
+/// another Service when there is one): at least two, so at least one full sync and three endpoint
+/// updates, however long they take; then on while the scenario's rounds and duration ask for
+/// more and the operation budget is not spent. Counted in rounds, not updates, so a one-Service
+/// point (no other Service to update) still ends.
+pub fn more_disruption_rounds(rounds: usize, spent: Duration, plan: &Plan) -> bool {
+    const MIN_ROUNDS: usize = 2;
     let asked = rounds < plan.disruption.rounds || spent < plan.disruption.duration;
-    minimum || (asked && spent < plan.op_budget)
+    rounds < MIN_ROUNDS || (asked && spent < plan.op_budget)
 }
 
 /// One operation's clock, started before its warm-up.
@@ -80,15 +82,15 @@ mod tests {
     #[test]
     fn disruption_runs_its_minimum_then_follows_rounds_duration_and_budget() {
         let p = plan(5, 2, 30);
-        // One full sync and three updates at least, however long they take.
-        assert!(more_disruption_rounds(0, 0, S(100), &p));
-        assert!(more_disruption_rounds(1, 2, S(100), &p));
-        assert!(!more_disruption_rounds(2, 4, S(100), &p));
+        // Two rounds (a full sync and three updates) at least, however long they take.
+        assert!(more_disruption_rounds(0, S(100), &p));
+        assert!(more_disruption_rounds(1, S(100), &p));
+        assert!(!more_disruption_rounds(2, S(100), &p));
         // Within the budget: the scenario's rounds, then its duration.
-        assert!(more_disruption_rounds(4, 8, S(10), &p));
-        assert!(!more_disruption_rounds(5, 10, S(10), &p));
-        assert!(more_disruption_rounds(9, 18, S(1), &p));
+        assert!(more_disruption_rounds(4, S(10), &p));
+        assert!(!more_disruption_rounds(5, S(10), &p));
+        assert!(more_disruption_rounds(9, S(1), &p));
         // The budget cuts the scenario's rounds short.
-        assert!(!more_disruption_rounds(3, 6, S(31), &p));
+        assert!(!more_disruption_rounds(3, S(31), &p));
     }
 }
