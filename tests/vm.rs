@@ -521,6 +521,95 @@ fn ctrl_c_stops_the_guest_and_keeps_what_was_measured() {
     );
 }
 
+/// A mixed run killed outright (SIGKILL, no chance to clean up) during its lab VM part: the one
+/// results file keeps the host part and every record the guest finished, QEMU dies with svclab,
+/// and `svclab report` rebuilds a report that places each backend.
+#[test]
+fn a_killed_mixed_run_keeps_the_host_part_and_what_the_vm_finished() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    if Path::new("/proc/net/ip_vs").exists() {
+        eprintln!("skipped: this kernel has IPVS, so auto keeps every backend on the host");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = common::scenario(
+        dir.path(),
+        "killed.toml",
+        &SMALL.replace(
+            r#"["iptables-legacy", "ipvs", "ipvsadm", "ebpf"]"#,
+            r#"["iptables-nft", "ipvs", "ipvsadm"]"#,
+        ),
+    );
+    let out_dir = dir.path().join("killed");
+    let before = processes_with("svclab.accel=");
+    let _one = ONE_VM_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let mut child = svclab()
+        .args(["run", "--scenario"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    // Kill once the guest has started on ipvsadm: ipvs's records are in by then.
+    let stdout = child.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("console line");
+        let started_ipvsadm = line.contains("ipvsadm · 1 services");
+        seen.push(line);
+        if started_ipvsadm {
+            break;
+        }
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    // QEMU dies with svclab (PR_SET_PDEATHSIG); give the kernel a moment to reap it.
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while processes_with("svclab.accel=") != before && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(processes_with("svclab.accel="), before, "QEMU left behind");
+
+    let lines = results_lines(&out_dir.join("results.jsonl"));
+    let measured_in = |backend: &str| {
+        lines
+            .iter()
+            .filter(|r| r["record"] == "measurement" && r["backend"] == backend)
+            .filter_map(|r| r["location"].as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(
+        measured_in("iptables-nft").into_iter().collect::<Vec<_>>(),
+        ["host"],
+        "the host part is kept:\n{}",
+        seen.join("\n")
+    );
+    assert_eq!(
+        measured_in("ipvs").into_iter().collect::<Vec<_>>(),
+        ["vm"],
+        "what the lab VM finished is kept:\n{}",
+        seen.join("\n")
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|r| r["record"] == "run_end" && r["location"] == "host"),
+        "a killed run has no end record of its own"
+    );
+    let report = svclab()
+        .args(["report"])
+        .arg(&out_dir)
+        .output()
+        .expect("svclab report");
+    assert!(report.status.success(), "{}", text(&report));
+    let md = std::fs::read_to_string(out_dir.join("summary.md")).expect("summary.md");
+    assert!(md.contains("| ipvs | lab VM kernel "), "{md}");
+    assert!(md.contains("| iptables-nft | host kernel "), "{md}");
+}
+
 /// `--exec PROGRAM --out DIR`: what the program writes under $SVCLAB_OUT, and criterion's
 /// reports under $CRITERION_HOME, come back into DIR (scripts/bench.sh relies on it); no empty
 /// results.jsonl is left there, since the program wrote none.
