@@ -253,3 +253,30 @@ fn the_report_of_a_mixed_run_says_where_each_number_comes_from() {
         .expect("iptables add verdict");
     assert!(!ipt_add.detail.starts_with("emulated run"), "{ipt_add:?}");
 }
+
+/// Comparing runs whose backend moved place (IPVS in the lab VM in A, on the host in B) says so.
+#[test]
+fn compare_says_when_a_backend_changed_place() {
+    let a = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        repo("reports/reference-vm/results.jsonl"),
+        a.path().join("results.jsonl"),
+    )
+    .expect("copy");
+    let b = mixed_run();
+    let out = run_svclab(&[
+        "compare",
+        a.path().to_str().expect("utf-8"),
+        b.path().to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.1.contains("warning: iptables-nft: measured in lab VM kernel 6.1.0-56-cloud-amd64, TCG (emulated) in A but in host kernel"),
+        "{}",
+        out.1
+    );
+    assert!(
+        !out.1.contains("warning: ipvs:"),
+        "ipvs stayed in the lab VM: {}",
+        out.1
+    );
+}

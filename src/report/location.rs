@@ -210,6 +210,26 @@ impl Locations {
     }
 }
 
+/// For `svclab compare A B`: each backend measured in a different place in B than in A, one
+/// sentence each, since its ratios then mix the change under test with a change of machine.
+pub fn moved(a: &Locations, b: &Locations) -> Vec<String> {
+    b.backends
+        .iter()
+        .filter_map(|lb| {
+            let la = a.of(&lb.backend)?;
+            (la.badge() != lb.badge()).then(|| {
+                format!(
+                    "{}: measured in {} in A but in {} in B; its B/A ratios compare places, not \
+                     only runs",
+                    lb.backend,
+                    la.badge(),
+                    lb.badge()
+                )
+            })
+        })
+        .collect()
+}
+
 /// Picks one of a backend's series.
 type SeriesOf = fn(&BackendData) -> &Series;
 
