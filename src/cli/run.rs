@@ -85,8 +85,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let host_started = Instant::now();
     let host_outcome = runner::run(&host_plan, &set, &cancel, &progress, &mut out);
     progress.finish();
+    // Inside the lab VM this process is the lab VM part (or a whole `--where vm` run).
+    let here = if std::env::var_os("SVCLAB_IN_VM").is_some() {
+        "lab VM run"
+    } else {
+        "host part"
+    };
     let mut parts = vec![format!(
-        "host part ({}) took {:.0} s",
+        "{here} ({}) took {:.0} s",
         host_plan.backends.join(", "),
         host_started.elapsed().as_secs_f64()
     )];
