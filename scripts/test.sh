@@ -10,6 +10,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 scripts/setup.sh
+# The CI workflow is code too: actionlint (installed by setup.sh) checks its syntax, expressions,
+# shell steps and that no action runs on a runtime GitHub has removed.
+"${SVCLAB_TOOLS_DIR:-target/tools}/actionlint-venv/bin/actionlint" .github/workflows/*.yml
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace "$@"

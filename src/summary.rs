@@ -49,9 +49,12 @@ pub fn render(records: &[Record]) -> String {
     let _ = writeln!(out, "{}", table_line(&header));
     for row in point_rows(records) {
         let cell = |op: Op, with_p99: bool| match row.ops.get(&op) {
-            Some(Cell::Measured(s)) if with_p99 => {
-                format!("{} / {}", format_ns(s.median), format_ns(s.p99))
-            }
+            Some(Cell::Measured(s)) if with_p99 => format!(
+                "{} / {} n={}",
+                format_ns(s.median),
+                format_ns(s.p99),
+                s.count
+            ),
             Some(Cell::Measured(s)) => format_ns(s.median),
             Some(Cell::Missing(why)) => short(why),
             None => "-".into(),
@@ -119,26 +122,93 @@ pub fn render(records: &[Record]) -> String {
     out
 }
 
-/// Where the numbers come from, when that changes how to read them.
+/// Where the numbers come from, when that changes how to read them: a lab VM location, and which
+/// backends ran where when one run measured in several places.
 fn where_note(records: &[Record]) -> Option<String> {
-    let env = records.iter().find_map(|r| match r {
-        Record::Environment(env) => Some(env),
-        _ => None,
-    })?;
-    match (env.location.as_str(), env.acceleration.as_str()) {
-        ("vm", "tcg") => Some(format!(
-            "measured in the lab VM (kernel {}) under TCG emulation: times are inflated several \
-             fold; compare ratios and slopes, not absolute times",
-            env.kernel_release
-        )),
-        ("vm", accel) => Some(format!(
-            "measured in the lab VM (kernel {}, acceleration {accel})",
-            env.kernel_release
-        )),
-        _ => None,
+    let envs = crate::results::located::environments(records);
+    let by_backend = crate::results::located::backend_environments(records);
+    let mut lines = Vec::new();
+    for env in &envs {
+        let backends: Vec<&str> = by_backend
+            .iter()
+            .filter(|(_, e)| std::ptr::eq(*e, *env))
+            .map(|(b, _)| b.as_str())
+            .collect();
+        let whose = if envs.len() > 1 && !backends.is_empty() {
+            format!("{}: ", backends.join(", "))
+        } else {
+            String::new()
+        };
+        match (env.location.as_str(), env.acceleration.as_str()) {
+            ("vm", "tcg") => lines.push(format!(
+                "{whose}measured in the lab VM (kernel {}) under TCG emulation: times are \
+                 inflated several fold; compare ratios and slopes, not absolute times",
+                env.kernel_release
+            )),
+            ("vm", accel) => lines.push(format!(
+                "{whose}measured in the lab VM (kernel {}, acceleration {accel})",
+                env.kernel_release
+            )),
+            _ if envs.len() > 1 && !backends.is_empty() => lines.push(format!(
+                "{whose}measured on this host (kernel {})",
+                env.kernel_release
+            )),
+            _ => {}
+        }
     }
+    if envs.len() > 1 {
+        lines
+            .push("absolute times compare only between backends measured in the same place".into());
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 fn short(why: &str) -> String {
     why.split(':').next().unwrap_or(why).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{read_records, BackendStatus};
+
+    #[test]
+    fn a_run_in_two_places_says_which_backend_ran_where() {
+        let reference = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("reports/reference-vm/results.jsonl");
+        let records = read_records(&reference).expect("reference-vm reads");
+        let Some(Record::Environment(vm)) = records.first().cloned() else {
+            panic!("reference-vm starts with its environment");
+        };
+        let mut host = vm.clone();
+        host.location = "host".into();
+        host.acceleration = "none".into();
+        host.kernel_release = "6.18.44".into();
+        let status = |name: &str| {
+            Record::Backend(BackendStatus {
+                backend: name.into(),
+                availability: svclab_backend::Availability::Available {
+                    detail: String::new(),
+                },
+            })
+        };
+        let mixed = [
+            Record::Environment(host),
+            status("iptables-nft"),
+            Record::Environment(vm),
+            status("ipvs"),
+        ];
+        let note = where_note(&mixed).expect("a note");
+        assert!(
+            note.contains("iptables-nft: measured on this host (kernel 6.18.44)"),
+            "{note}"
+        );
+        assert!(
+            note.contains("ipvs: measured in the lab VM (kernel 6.1.0-56-cloud-amd64) under TCG"),
+            "{note}"
+        );
+        assert!(note.contains("compare only between backends measured in the same place"));
+        // One place on the host: nothing to say.
+        assert_eq!(where_note(&mixed[..2]), None);
+    }
 }

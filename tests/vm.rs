@@ -197,6 +197,108 @@ fn run_where_auto_goes_to_the_vm_when_a_backend_cannot_run_here() {
     );
 }
 
+/// `--where auto` with a backend this host runs and one it cannot: the host part here, then one
+/// lab VM boot for the rest, into one results file whose every record names its location, and
+/// one report that badges every backend with it.
+#[test]
+fn run_where_auto_measures_each_backend_where_it_can_in_one_results_file() {
+    if Path::new("/proc/net/ip_vs").exists() {
+        eprintln!("skipped: this kernel has IPVS, so auto keeps every backend on the host");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = common::scenario(
+        dir.path(),
+        "mixed.toml",
+        &SMALL
+            .replace(
+                r#"backends = ["iptables-legacy", "ipvs", "ipvsadm", "ebpf"]"#,
+                r#"backends = ["iptables-nft", "ipvs"]"#,
+            )
+            .replace("repetitions = 2", "repetitions = 3"),
+    );
+    let out_dir = dir.path().join("mixed");
+    let marker_free = processes_with("svclab.accel=");
+    let out = svclab_vm(&[
+        "run",
+        "--scenario",
+        scenario.to_str().expect("utf-8"),
+        "--out",
+        out_dir.to_str().expect("utf-8"),
+    ]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("lab VM part: ipvs"), "{all}");
+
+    // Exactly one results file in the run folder.
+    let mut results_files = Vec::new();
+    let mut stack = vec![out_dir.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read run folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                results_files.push(path);
+            }
+        }
+    }
+    assert_eq!(results_files, [out_dir.join("results.jsonl")], "{all}");
+
+    let lines = results_lines(&out_dir.join("results.jsonl"));
+    let places: Vec<&str> = lines
+        .iter()
+        .filter(|r| r["record"] == "environment")
+        .filter_map(|r| r["location"].as_str())
+        .collect();
+    assert_eq!(places, ["host", "vm"], "{all}");
+    for r in lines.iter().filter(|r| r["record"] != "environment") {
+        let want = match r["backend"].as_str() {
+            Some("ipvs") => "vm",
+            Some(_) => "host",
+            None => continue,
+        };
+        assert_eq!(r["location"], want, "{r}");
+    }
+    for (backend, place) in [("iptables-nft", "host"), ("ipvs", "vm")] {
+        let ok = lines
+            .iter()
+            .filter(|r| r["record"] == "measurement" && r["backend"] == backend)
+            .filter(|r| r["outcome"]["status"] == "ok" && r["location"] == place)
+            .count();
+        assert_eq!(
+            ok,
+            2 * 5,
+            "{backend}: 5 ops at 2 scale points in {place}:\n{all}"
+        );
+    }
+    let last = lines.last().cloned().unwrap_or_default();
+    assert_eq!(last["record"], "run_end", "{last}");
+    assert_eq!(last["location"], "host", "{last}");
+    assert_eq!(last["status"], "completed", "{last}");
+
+    let md = std::fs::read_to_string(out_dir.join("summary.md")).expect("summary.md");
+    assert!(md.contains("| iptables-nft | host kernel "), "{md}");
+    assert!(
+        md.contains(&format!(
+            "| ipvs | lab VM kernel {}",
+            lines
+                .iter()
+                .filter(|r| r["record"] == "environment" && r["location"] == "vm")
+                .filter_map(|r| r["kernel_release"].as_str())
+                .next()
+                .unwrap_or("?")
+        )),
+        "{md}"
+    );
+    assert!(md.contains("This run measured in 2 places"), "{md}");
+    assert_eq!(
+        processes_with("svclab.accel="),
+        marker_free,
+        "QEMU left behind"
+    );
+}
+
 #[test]
 fn guest_panic_is_a_clear_error_and_leaves_no_qemu() {
     // No /nonexistent in the initramfs: the kernel falls back to mounting a root device, finds
@@ -425,6 +527,95 @@ fn ctrl_c_stops_the_guest_and_keeps_what_was_measured() {
             .any(|r| r["record"] == "measurement" && r["backend"] == "ebpf"),
         "{lines:?}"
     );
+}
+
+/// A mixed run killed outright (SIGKILL, no chance to clean up) during its lab VM part: the one
+/// results file keeps the host part and every record the guest finished, QEMU dies with svclab,
+/// and `svclab report` rebuilds a report that places each backend.
+#[test]
+fn a_killed_mixed_run_keeps_the_host_part_and_what_the_vm_finished() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    if Path::new("/proc/net/ip_vs").exists() {
+        eprintln!("skipped: this kernel has IPVS, so auto keeps every backend on the host");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = common::scenario(
+        dir.path(),
+        "killed.toml",
+        &SMALL.replace(
+            r#"["iptables-legacy", "ipvs", "ipvsadm", "ebpf"]"#,
+            r#"["iptables-nft", "ipvs", "ipvsadm"]"#,
+        ),
+    );
+    let out_dir = dir.path().join("killed");
+    let before = processes_with("svclab.accel=");
+    let _one = ONE_VM_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let mut child = svclab()
+        .args(["run", "--scenario"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    // Kill once the guest has started on ipvsadm: ipvs's records are in by then.
+    let stdout = child.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("console line");
+        let started_ipvsadm = line.contains("ipvsadm · 1 services");
+        seen.push(line);
+        if started_ipvsadm {
+            break;
+        }
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    // QEMU dies with svclab (PR_SET_PDEATHSIG); give the kernel a moment to reap it.
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while processes_with("svclab.accel=") != before && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(processes_with("svclab.accel="), before, "QEMU left behind");
+
+    let lines = results_lines(&out_dir.join("results.jsonl"));
+    let measured_in = |backend: &str| {
+        lines
+            .iter()
+            .filter(|r| r["record"] == "measurement" && r["backend"] == backend)
+            .filter_map(|r| r["location"].as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(
+        measured_in("iptables-nft").into_iter().collect::<Vec<_>>(),
+        ["host"],
+        "the host part is kept:\n{}",
+        seen.join("\n")
+    );
+    assert_eq!(
+        measured_in("ipvs").into_iter().collect::<Vec<_>>(),
+        ["vm"],
+        "what the lab VM finished is kept:\n{}",
+        seen.join("\n")
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|r| r["record"] == "run_end" && r["location"] == "host"),
+        "a killed run has no end record of its own"
+    );
+    let report = svclab()
+        .args(["report"])
+        .arg(&out_dir)
+        .output()
+        .expect("svclab report");
+    assert!(report.status.success(), "{}", text(&report));
+    let md = std::fs::read_to_string(out_dir.join("summary.md")).expect("summary.md");
+    assert!(md.contains("| ipvs | lab VM kernel "), "{md}");
+    assert!(md.contains("| iptables-nft | host kernel "), "{md}");
 }
 
 /// `--exec PROGRAM --out DIR`: what the program writes under $SVCLAB_OUT, and criterion's

@@ -2,6 +2,7 @@
 
 mod doctor;
 mod list;
+mod placement;
 mod probe_client;
 mod render;
 mod report;
@@ -139,7 +140,7 @@ enum AccelArg {
 /// Where `svclab run` measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Where {
-    /// Here when every selected backend is available here, else the lab VM.
+    /// Each backend here when it can run here; the others in the lab VM, in the same run.
     Auto,
     Host,
     Vm,
@@ -156,8 +157,8 @@ pub struct RunArgs {
     /// Output folder (default: reports/<run-id>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Where to measure: auto runs in the lab VM (one kernel for all backends) when a selected
-    /// backend cannot run on this host.
+    /// Where to measure: auto runs each backend on this host when it can, and only the others in
+    /// the lab VM, in the same run and results file; host or vm put every backend there.
     #[arg(long = "where", value_enum, default_value = "auto")]
     place: Where,
 }

@@ -46,6 +46,9 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let (a, b) = (load(&args.a)?, load(&args.b)?);
     let comparison = report::compare(&a, &b, args.threshold);
     print!("{}", report::compare::text(&comparison));
+    for warning in report::location::moved(&a.locations, &b.locations) {
+        println!("warning: {warning}");
+    }
     let html_path = args
         .html
         .unwrap_or_else(|| folder_of(&args.b).join(format!("compare-{}.html", a.run_id)));

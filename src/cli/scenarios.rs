@@ -30,3 +30,21 @@ pub fn load(spec: &str) -> Result<(Plan, String), ScenarioError> {
         None => scenario::load(path, &known).map(|plan| (plan, spec.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default run is the whole comparison: a data plane added to the registry must be added
+    /// to the default scenario too, or this fails.
+    #[test]
+    fn the_default_scenario_selects_every_registered_backend() {
+        let (plan, _) = load("seed-table").expect("the shipped seed-table parses");
+        for name in registry::names() {
+            assert!(
+                plan.backends.iter().any(|b| b == name),
+                "scenarios/seed-table.toml does not select {name}"
+            );
+        }
+    }
+}

@@ -72,3 +72,9 @@ pub fn block(env: Option<&Environment>) -> EnvBlock {
     }
     EnvBlock { rows, warnings }
 }
+
+/// The block with more warnings (e.g. that the run measured in several places).
+pub fn with_warnings(mut block: EnvBlock, more: Vec<String>) -> EnvBlock {
+    block.warnings.extend(more);
+    block
+}

@@ -70,6 +70,7 @@ impl Report for Html {
                 escape(w)
             );
         }
+        super::location::html_sections(&mut b, m);
         tables::verdicts(&mut b, m);
         tables::seed(&mut b, m);
         tables::exponents(&mut b, m);

@@ -17,7 +17,7 @@ pub fn measurements(b: &mut String, m: &ReportModel) {
         Op::Remove,
         Op::UpdateEndpoints,
     ];
-    b.push_str("<h2 id=\"measurements\">Measurements</h2>\n<p class=\"note\">Commit time, median / p99, per backend and scale point. Raw samples are in results.jsonl and results.csv.</p>\n<table><tr><th>backend</th><th>Services</th>");
+    b.push_str("<h2 id=\"measurements\">Measurements</h2>\n<p class=\"note\">Commit time, median / p99 (n: timed samples), per backend and scale point. Raw samples are in results.jsonl and results.csv.</p>\n<table><tr><th>backend</th><th>Services</th>");
     for op in ops {
         let _ = write!(b, "<th>{}</th>", op.label());
     }
@@ -39,9 +39,10 @@ pub fn measurements(b: &mut String, m: &ReportModel) {
                 Some(Cell::Measured(s)) => {
                     let _ = write!(
                         b,
-                        "<td class=\"num\">{} / {}</td>",
+                        "<td class=\"num\">{} / {} (n={})</td>",
                         format_ns(s.median),
-                        format_ns(s.p99)
+                        format_ns(s.p99),
+                        s.count
                     );
                 }
                 Some(Cell::Missing(why)) => {

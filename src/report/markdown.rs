@@ -34,6 +34,7 @@ impl Report for Markdown {
             }
             o.push('\n');
         }
+        super::location::markdown_sections(&mut o, m);
         let _ = writeln!(o, "## Environment\n");
         for w in &m.environment.warnings {
             let _ = writeln!(o, "> **Warning:** {w}\n");
@@ -137,7 +138,10 @@ impl Report for Markdown {
                 let _ = writeln!(o, "| {} |", cells.join(" | "));
             }
         }
-        let _ = writeln!(o, "\n## Measurements (commit time, median / p99)\n");
+        let _ = writeln!(
+            o,
+            "\n## Measurements (commit time, median / p99, n timed samples)\n"
+        );
         let ops = [
             Op::InitialSync,
             Op::FullSync,
@@ -156,9 +160,12 @@ impl Report for Markdown {
                 .iter()
                 .map(|op| match row.ops.get(op) {
                     Some(Cell::Measured(s)) if s.count == 1 => format_ns(s.median),
-                    Some(Cell::Measured(s)) => {
-                        format!("{} / {}", format_ns(s.median), format_ns(s.p99))
-                    }
+                    Some(Cell::Measured(s)) => format!(
+                        "{} / {} (n={})",
+                        format_ns(s.median),
+                        format_ns(s.p99),
+                        s.count
+                    ),
                     Some(Cell::Missing(why)) => cell(why),
                     None => "—".into(),
                 })

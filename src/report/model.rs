@@ -5,7 +5,7 @@ use super::environment::{self, EnvBlock};
 use super::fit::{power_law, tail_power_law, PowerFit};
 use super::plots::{self, PlotData};
 use super::seed_table::{self, SeedRow};
-use super::verdict::{self, Verdict};
+use super::verdict::Verdict;
 use crate::analysis::first_packet::{first_packet, FirstPacketData};
 use crate::analysis::{
     latency_series, object_series, op_series, point_rows, Per, PointRow, Series,
@@ -99,6 +99,9 @@ pub struct ReportModel {
     pub plots: Vec<PlotData>,
     /// The first-packet, kernel-memory and lock-wait tables, rendered alike everywhere.
     pub claim_tables: Vec<super::claims_tables::TextTable>,
+    /// Where each backend was measured, and the decision table built with it.
+    pub locations: super::location::Locations,
+    pub decision: super::simple_table::SimpleTable,
 }
 
 /// How much of the top of the range the exponents are fitted over.
@@ -206,6 +209,7 @@ pub fn build(records: &[Record]) -> ReportModel {
             }
         })
         .collect();
+    let locations = super::location::build(records);
     let env = records.iter().find_map(|r| match r {
         Record::Environment(e) => Some(e.as_ref()),
         _ => None,
@@ -220,13 +224,19 @@ pub fn build(records: &[Record]) -> ReportModel {
             format!("{} ({})", e.scenario.name, e.scenario.description)
         }),
         status: end.map_or_else(|| "incomplete".into(), |e| e.status.clone()),
-        environment: environment::block(env),
+        environment: environment::with_warnings(environment::block(env), locations.notices()),
         notices: super::missing::notices(records, &backends),
         rows: point_rows(records),
         seed: seed_table::build(&backends),
-        verdicts: verdict::judge(&backends, env.is_some_and(Environment::emulated)),
+        verdicts: super::location::judge_each_where(
+            &backends,
+            &locations,
+            env.is_some_and(Environment::emulated),
+        ),
         plots: plots::data(&backends),
         claim_tables: super::claims_tables::build(&backends),
+        decision: super::decision::table(&backends, &locations),
+        locations,
         backends,
     }
 }

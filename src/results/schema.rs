@@ -7,7 +7,16 @@ use std::collections::BTreeMap;
 use svclab_backend::{Availability, ObjectCount, WriteKind};
 
 /// Bumped whenever a record changes incompatibly.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// Version 2: one run may hold several locations (this host, then the lab VM for the backends the
+/// host cannot run). Each location starts with its own `environment` record, and every other
+/// record carries `"location"`: the `location` of the environment it was measured in (see
+/// [`super::located`]). Version 1 files hold one environment and no such key; the reader gives
+/// each of their records the location of that environment.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The key every non-environment record of a version-2 file carries: its environment's location.
+pub const LOCATION_KEY: &str = "location";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]

@@ -2,6 +2,7 @@
 //! incremental operations, object checks, cleanup; then the one-at-a-time install. Every result is
 //! written as soon as it is measured.
 
+pub mod budget;
 mod cumulative;
 mod datapath;
 mod first_packet;

@@ -1,10 +1,12 @@
 //! One backend at one scale point N, inside its own sandbox: sync, incremental ops, checks.
 
+use super::budget::Repeat;
 use super::datapath::{DataPath, Tally};
 use super::timing::timed;
 use super::{write, Context, PointStatus, RunError};
 use crate::registry;
 use crate::results::{Measurement, ObjectCheck, Op, Outcome, Record, ResultsWriter, Sample};
+use crate::scenario::Plan;
 use svclab_backend::{BackendError, Service, ServiceBackend};
 
 /// Measure `name` at `n` Services. Runs on the sandbox thread; the backend never leaves it.
@@ -113,7 +115,7 @@ impl Point<'_, '_> {
         let base = self.base;
         let plan = self.ctx.plan;
         self.progress("initial sync");
-        self.series(Op::InitialSync, 0, 1, |_| backend.sync(base))?;
+        self.series(Op::InitialSync, 0, None, |_| backend.sync(base))?;
         self.check_objects(backend, "initial sync")?;
         if let Some(d) = self.datapath.as_mut() {
             d.follow(backend);
@@ -121,7 +123,7 @@ impl Point<'_, '_> {
         self.probe("initial sync", |d, t| d.probe_set(base, t))?;
 
         self.progress("full sync");
-        self.series(Op::FullSync, plan.warmup, plan.repetitions, |_| {
+        self.series(Op::FullSync, plan.warmup, Some(plan), |_| {
             backend.sync(base)
         })?;
         self.probe("full sync", |d, t| d.probe_set(base, t))?;
@@ -133,8 +135,12 @@ impl Point<'_, '_> {
         let mut adds = Vec::new();
         let mut removes = Vec::new();
         let (mut added, mut removed) = (Tally::default(), Tally::default());
-        for i in 0..plan.warmup + plan.repetitions {
+        let repeat = Repeat::start(plan);
+        for i in 0.. {
             let keep = i >= plan.warmup;
+            if keep && !repeat.more(adds.len()) {
+                break;
+            }
             let add = self.step(Op::Add, &adds, || backend.add(extra))?;
             self.check(|d| d.probe_service(extra, &mut added))?;
             let remove = self.step(Op::Remove, &removes, || backend.remove(extra.id))?;
@@ -153,7 +159,11 @@ impl Point<'_, '_> {
         let spares = &self.ctx.set.spare_endpoints;
         let mut updates = Vec::new();
         let mut updated = Tally::default();
-        for i in 0..plan.warmup + plan.repetitions {
+        let repeat = Repeat::start(plan);
+        for i in 0.. {
+            if i >= plan.warmup && !repeat.more(updates.len()) {
+                break;
+            }
             let svc = &base[i % base.len()];
             let changed = with_spare(svc, spares[i % spares.len()]);
             let sample = self.step(Op::UpdateEndpoints, &updates, || {
@@ -180,16 +190,25 @@ impl Point<'_, '_> {
         Ok(())
     }
 
-    /// `warmup` untimed then `reps` timed calls of `op`, recorded as one measurement.
+    /// `warmup` untimed then timed calls of `op`, recorded as one measurement: as many as the
+    /// plan's repetitions and operation budget allow (see `budget`), or one without a plan.
     fn series(
         &mut self,
         op: Op,
         warmup: usize,
-        reps: usize,
+        adaptive: Option<&Plan>,
         mut call: impl FnMut(usize) -> Result<svclab_backend::OpReport, BackendError>,
     ) -> Result<(), Stop> {
+        let repeat = adaptive.map(Repeat::start);
         let mut samples = Vec::new();
-        for i in 0..warmup + reps {
+        for i in 0.. {
+            let due = match &repeat {
+                Some(r) => r.more(samples.len()),
+                None => samples.is_empty(),
+            };
+            if i >= warmup && !due {
+                break;
+            }
             let sample = self.step(op, &samples, || call(i))?;
             if i >= warmup {
                 samples.push(sample);

@@ -177,7 +177,7 @@ impl Point<'_, '_> {
         let spares = &self.ctx.set.spare_endpoints;
         let started = std::time::Instant::now();
         let mut round = 0;
-        while round < plan.rounds || started.elapsed() < plan.duration {
+        while super::budget::more_disruption_rounds(round, started.elapsed(), self.ctx.plan) {
             if self.ctx.cancel().is_cancelled() {
                 record.outcome = Outcome::Cancelled;
                 break;

@@ -21,6 +21,11 @@ pub struct Plan {
     /// Timed repetitions of each incremental operation, after `warmup` untimed ones.
     pub repetitions: usize,
     pub warmup: usize,
+    /// Time one operation at one scale point may take: its repetitions stop when it is spent
+    /// (never below 3 timed samples; see `runner::budget`). Results written before this key
+    /// existed read as the default.
+    #[serde(default = "default_op_budget")]
+    pub op_budget: Duration,
     pub step_timeout: Duration,
     pub cumulative: CumulativePlan,
     // Defaults let results written before these existed still be read.
@@ -68,6 +73,13 @@ pub struct CumulativePlan {
     /// Stop adding once this much time went into adds, and record how far it got.
     pub budget: Duration,
     pub max_services: usize,
+}
+
+/// 30 s an operation: a fast one gets every repetition, a slow one (seconds a call) its floor.
+pub const DEFAULT_OP_BUDGET: Duration = Duration::from_secs(30);
+
+fn default_op_budget() -> Duration {
+    DEFAULT_OP_BUDGET
 }
 
 impl Plan {
@@ -165,6 +177,7 @@ pub(super) fn validate(
         endpoints_per_service: endpoints,
         repetitions: c.int(&raw.repetitions, "repetitions", 1..10_001, 5)? as usize,
         warmup: c.int(&raw.warmup, "warmup", 0..101, 1)? as usize,
+        op_budget: c.duration(&raw.op_budget, "op_budget", DEFAULT_OP_BUDGET)?,
         step_timeout: c.duration(&raw.step_timeout, "step_timeout", Duration::from_secs(600))?,
         cumulative,
         datapath: validate_datapath(&c, raw.datapath.as_ref())?,
@@ -330,6 +343,7 @@ mod tests {
         assert_eq!(plan.scale, [1, 5000, 20000]);
         assert_eq!(plan.endpoints_per_service, 2);
         assert_eq!((plan.repetitions, plan.warmup), (5, 1));
+        assert_eq!(plan.op_budget, DEFAULT_OP_BUDGET);
         assert_eq!(plan.backends, KNOWN);
         assert!(!plan.cumulative.enabled);
         assert_eq!(plan.max_scale(), 20000);
@@ -342,6 +356,9 @@ mod tests {
                     [cumulative]\nbudget = \"5s\"\nmax_services = 50\n";
         let plan = parse(text, "t.toml", &KNOWN).expect("valid");
         assert_eq!(plan.step_timeout, Duration::from_secs(120));
+        let budget = parse("scale = [1]\nop_budget = \"45s\"\n", "t.toml", &KNOWN).expect("valid");
+        assert_eq!(budget.op_budget, Duration::from_secs(45));
+        assert!(err("scale = [1]\nop_budget = \"0s\"\n").contains("op_budget"));
         assert!(plan.cumulative.enabled);
         assert_eq!(plan.cumulative.max_services, 50);
         assert_eq!(plan.seed, 9);

@@ -15,6 +15,7 @@ pub(super) struct RawScenario {
     pub endpoints_per_service: Option<Spanned<i64>>,
     pub repetitions: Option<Spanned<i64>>,
     pub warmup: Option<Spanned<i64>>,
+    pub op_budget: Option<Spanned<String>>,
     pub step_timeout: Option<Spanned<String>>,
     pub cumulative: Option<Spanned<RawCumulative>>,
     pub datapath: Option<Spanned<RawDatapath>>,
@@ -58,7 +59,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<RawScenario, ScenarioError
         let hint = if message.contains("unknown field") {
             Some(
                 "valid keys: name, description, seed, backends, scale, endpoints_per_service, \
-                 repetitions, warmup, step_timeout, [cumulative] enabled/budget/max_services, \
+                 repetitions, warmup, op_budget, step_timeout, [cumulative] enabled/budget/max_services, \
                  [datapath] enabled/sample/latency_samples/timeout/first_packet, \
                  [disruption] enabled/rounds/duration/interval/long_lived"
                     .to_string(),

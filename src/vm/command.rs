@@ -11,6 +11,10 @@ pub const OUT_ENV: &str = "SVCLAB_OUT";
 /// Set in the guest so its run id (and so its report folder name) is the host's.
 pub const RUN_ID_ENV: &str = "SVCLAB_RUN_ID";
 
+/// Set in the guest when its run is the lab VM part of a host run: the host writes the one
+/// report of the whole run, so the guest renders none.
+pub const PART_ENV: &str = "SVCLAB_VM_PART";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuestCommand {
     pub args: Vec<String>,
@@ -21,6 +25,10 @@ pub struct GuestCommand {
     pub files: Vec<(PathBuf, String)>,
     /// A host program to run instead of svclab (e.g. a test binary), with `args` as its arguments.
     pub program: Option<PathBuf>,
+    /// The lab VM part of a run whose host part already wrote `host_out/results.jsonl`: the
+    /// guest's records are appended to that file (live, as they are measured), and the guest's
+    /// other files are not placed over the host's.
+    pub append_results: bool,
 }
 
 impl GuestCommand {
@@ -42,6 +50,7 @@ impl GuestCommand {
             host_out,
             files: Vec::new(),
             program: Some(program),
+            append_results: false,
         }
     }
 }
@@ -56,6 +65,7 @@ pub fn for_guest(args: &[String], run_id: &str, is_file: impl Fn(&Path) -> bool)
         host_out: None,
         files: Vec::new(),
         program: None,
+        append_results: false,
     };
     if args.first().map(String::as_str) != Some("run") {
         cmd.args = args.to_vec();

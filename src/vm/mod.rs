@@ -95,6 +95,7 @@ pub fn run_in_vm(
         accel: Accel::Tcg,
         transfer: work.path().join("transfer.txt"),
         live: work.path().join("live.jsonl"),
+        live_append: false,
         stderr: work.path().join("qemu.stderr"),
     };
     let (accel, why) = accel::choose(opts.accel, &qemu, &machine, &cache, cancel)?;
@@ -106,10 +107,16 @@ pub fn run_in_vm(
         opts.append.as_deref().unwrap_or("")
     );
     let created_out = cmd.host_out.as_ref().is_some_and(|out| !out.exists());
+    // Where the guest's records start in the live file, when they follow a host part.
+    let mut appended_at = None;
     if let Some(out) = &cmd.host_out {
         std::fs::create_dir_all(out).map_err(|e| VmError::io("creating", out, e))?;
         // QEMU writes the live copy straight into the host's folder: a run that dies keeps it.
         machine.live = out.join("results.jsonl");
+        if cmd.append_results {
+            machine.live_append = true;
+            appended_at = Some(std::fs::metadata(&machine.live).map_or(0, |m| m.len()));
+        }
     }
     let boot = qemu::boot(&qemu, &machine, opts.timeout, cancel, |line| {
         println!("{line}")
@@ -119,11 +126,12 @@ pub fn run_in_vm(
     }
     let transfer_text = std::fs::read(&machine.transfer).unwrap_or_default();
     let transfer = results_transfer::parse(&String::from_utf8_lossy(&transfer_text))?;
-    let files = match &cmd.host_out {
-        Some(out) => place(&transfer, out)?,
-        None => Vec::new(),
+    let files = match (&cmd.host_out, appended_at) {
+        (Some(_), Some(offset)) => complete_appended(&transfer, &machine.live, offset)?,
+        (Some(out), None) => place(&transfer, out)?,
+        (None, _) => Vec::new(),
     };
-    if let Some(out) = &cmd.host_out {
+    if let Some(out) = cmd.host_out.as_ref().filter(|_| !cmd.append_results) {
         // No record came back (`run --help`, a guest that died before the first record, or a
         // program that writes no results.jsonl): leave no empty results file, nor a folder this
         // call made and nothing filled. Best effort.
@@ -235,6 +243,44 @@ fn place(transfer: &results_transfer::Transfer, out: &Path) -> Result<Vec<PathBu
     Ok(written)
 }
 
+/// The lab VM part of a host run: its records were appended to the host's results file live.
+/// The final transfer holds the guest's whole results file; whatever of it the live stream did
+/// not deliver (its last moments) is appended now. The guest's other files (it renders no
+/// report) are not placed: the host writes the one report of the run.
+fn complete_appended(
+    transfer: &results_transfer::Transfer,
+    live: &Path,
+    offset: u64,
+) -> Result<Vec<PathBuf>, VmError> {
+    let Some(whole) = transfer.files.iter().find(|f| f.path == "results.jsonl") else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read(live).map_err(|e| VmError::io("reading", live, e))?;
+    let streamed = text.get(offset as usize..).unwrap_or_default();
+    match missing_tail(streamed, &whole.data) {
+        Some(tail) if !tail.is_empty() => {
+            use std::io::Write as _;
+            let mut file = std::fs::OpenOptions::new()
+                .append(true)
+                .open(live)
+                .map_err(|e| VmError::io("opening", live, e))?;
+            file.write_all(tail)
+                .map_err(|e| VmError::io("appending to", live, e))?;
+        }
+        Some(_) => {}
+        None => eprintln!(
+            "lab VM: warning: the live copy of the guest's results in {} differs from the copy              sent at the end; the live copy is kept",
+            live.display()
+        ),
+    }
+    Ok(vec![live.to_path_buf()])
+}
+
+/// What `whole` holds past `streamed`, if `streamed` is a prefix of it.
+fn missing_tail<'a>(streamed: &[u8], whole: &'a [u8]) -> Option<&'a [u8]> {
+    whole.strip_prefix(streamed)
+}
+
 /// What of a failed run is still on the host.
 fn kept_note(out: Option<&Path>, live: &Path, transferred: bool) -> String {
     match out {
@@ -247,5 +293,18 @@ fn kept_note(out: Option<&Path>, live: &Path, transferred: bool) -> String {
             _ => "\nthe guest wrote no results before it stopped".into(),
         },
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_the_live_stream_missed_is_appended() {
+        assert_eq!(missing_tail(b"a\nb", b"a\nb\nc\n"), Some(&b"\nc\n"[..]));
+        assert_eq!(missing_tail(b"a\nb\n", b"a\nb\n"), Some(&b""[..]));
+        assert_eq!(missing_tail(b"", b"a\n"), Some(&b"a\n"[..]));
+        assert_eq!(missing_tail(b"x\n", b"a\n"), None);
     }
 }

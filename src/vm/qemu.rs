@@ -44,6 +44,9 @@ pub struct Machine {
     /// Host files that receive the guest's ttyS1 (final transfer) and ttyS2 (live results).
     pub transfer: PathBuf,
     pub live: PathBuf,
+    /// Append the live results to `live` instead of replacing it: the lab VM part of a run whose
+    /// host part already wrote that file.
+    pub live_append: bool,
     pub stderr: PathBuf,
 }
 
@@ -86,9 +89,16 @@ fn command(qemu: &Path, m: &Machine) -> Command {
         .args(["-append", &m.append])
         // ttyS0: console; ttyS1: final transfer; ttyS2: live results.jsonl.
         .args(["-serial", "stdio", "-serial"])
-        .arg(format!("file:{}", m.transfer.display()))
-        .arg("-serial")
-        .arg(format!("file:{}", m.live.display()));
+        .arg(format!("file:{}", m.transfer.display()));
+    if m.live_append {
+        // `-serial file:` truncates; a chardev can append. Commas in option values are doubled.
+        let path = m.live.display().to_string().replace(',', ",,");
+        cmd.arg("-chardev")
+            .arg(format!("file,id=live,path={path},append=on"))
+            .args(["-serial", "chardev:live"]);
+    } else {
+        cmd.arg("-serial").arg(format!("file:{}", m.live.display()));
+    }
     cmd
 }
 
@@ -331,6 +341,7 @@ mod tests {
             accel: Accel::Tcg,
             transfer: "/t".into(),
             live: "/l".into(),
+            live_append: false,
             stderr: "/e".into(),
         };
         let cmd = command(Path::new("qemu"), &m);
@@ -343,5 +354,21 @@ mod tests {
         assert!(joined.contains("-no-reboot"));
         assert!(joined.contains("-accel tcg"));
         assert!(joined.contains("-serial stdio -serial file:/t -serial file:/l"));
+        let appending = Machine {
+            live: "/run,1/results.jsonl".into(),
+            live_append: true,
+            ..m
+        };
+        let joined: Vec<_> = command(Path::new("qemu"), &appending)
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let joined = joined.join(" ");
+        assert!(
+            joined.contains(
+                "-serial file:/t -chardev file,id=live,path=/run,,1/results.jsonl,append=on -serial chardev:live"
+            ),
+            "{joined}"
+        );
     }
 }

@@ -1,0 +1,96 @@
+//! Adaptive repetitions, criterion's idea: repeat an operation until it has `repetitions` timed
+//! samples or its time budget (`op_budget`) is spent, whichever comes first, but never stop
+//! below a floor of samples, so a median always has a few values under it. Fast operations get
+//! every repetition; an operation whose one call takes seconds stops at the floor.
+
+use crate::scenario::Plan;
+use std::time::{Duration, Instant};
+
+/// The fewest timed samples an operation stops at for lack of time (fewer only when the
+/// scenario asks for fewer repetitions).
+pub const MIN_SAMPLES: usize = 3;
+
+/// Whether another timed sample is due: `taken` so far, `spent` since the operation began
+/// (its warm-up included).
+pub fn more_samples(taken: usize, spent: Duration, repetitions: usize, budget: Duration) -> bool {
+    taken < repetitions && (taken < MIN_SAMPLES.min(repetitions) || spent < budget)
+}
+
+/// Rounds of the disruption stream (each one full sync, plus an endpoint update and its undo on
+/// another Service when there is one): at least two, so at least one full sync and three endpoint
+/// updates, however long they take; then on while the scenario's rounds and duration ask for
+/// more and the operation budget is not spent. Counted in rounds, not updates, so a one-Service
+/// point (no other Service to update) still ends.
+pub fn more_disruption_rounds(rounds: usize, spent: Duration, plan: &Plan) -> bool {
+    const MIN_ROUNDS: usize = 2;
+    let asked = rounds < plan.disruption.rounds || spent < plan.disruption.duration;
+    rounds < MIN_ROUNDS || (asked && spent < plan.op_budget)
+}
+
+/// One operation's clock, started before its warm-up.
+pub struct Repeat {
+    started: Instant,
+    repetitions: usize,
+    budget: Duration,
+}
+
+impl Repeat {
+    pub fn start(plan: &Plan) -> Self {
+        Self {
+            started: Instant::now(),
+            repetitions: plan.repetitions,
+            budget: plan.op_budget,
+        }
+    }
+
+    /// Another timed sample after `taken`?
+    pub fn more(&self, taken: usize) -> bool {
+        more_samples(taken, self.started.elapsed(), self.repetitions, self.budget)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn fast_operations_get_every_repetition() {
+        assert!(more_samples(0, S(0), 20, S(30)));
+        assert!(more_samples(19, S(29), 20, S(30)));
+        assert!(!more_samples(20, S(1), 20, S(30)));
+    }
+
+    #[test]
+    fn a_spent_budget_stops_at_the_floor_never_below() {
+        assert!(more_samples(0, S(100), 20, S(30)));
+        assert!(more_samples(2, S(100), 20, S(30)));
+        assert!(!more_samples(3, S(100), 20, S(30)));
+        assert!(!more_samples(MIN_SAMPLES, S(31), 20, S(30)));
+        // A scenario asking for fewer than the floor gets what it asked.
+        assert!(!more_samples(2, S(0), 2, S(30)));
+    }
+
+    fn plan(rounds: usize, duration: u64, budget: u64) -> Plan {
+        let text = format!(
+            "scale = [1]\nop_budget = \"{budget}s\"\n[disruption]\nrounds = {rounds}\nduration = \"{duration}s\"\n"
+        );
+        crate::scenario::parse(&text, "t.toml", &["iptables-nft"]).expect("valid scenario")
+    }
+
+    #[test]
+    fn disruption_runs_its_minimum_then_follows_rounds_duration_and_budget() {
+        let p = plan(5, 2, 30);
+        // Two rounds (a full sync and three updates) at least, however long they take.
+        assert!(more_disruption_rounds(0, S(100), &p));
+        assert!(more_disruption_rounds(1, S(100), &p));
+        assert!(!more_disruption_rounds(2, S(100), &p));
+        // Within the budget: the scenario's rounds, then its duration.
+        assert!(more_disruption_rounds(4, S(10), &p));
+        assert!(!more_disruption_rounds(5, S(10), &p));
+        assert!(more_disruption_rounds(9, S(1), &p));
+        // The budget cuts the scenario's rounds short.
+        assert!(!more_disruption_rounds(3, S(31), &p));
+    }
+}
