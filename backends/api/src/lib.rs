@@ -12,6 +12,8 @@ mod error;
 mod model;
 mod netns_guard;
 mod objects;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tool;
 
 pub use availability::Availability;

@@ -1,47 +1,12 @@
 //! The iptables backends against the real kernel, each test in a network namespace it creates.
 //! Needs root; a missing privilege or tool is a failure, never a skip.
 
-use nix::sched::{unshare, CloneFlags};
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::process::Command;
-use svclab_backend::{
-    BackendConfig, BackendError, Endpoint, Protocol, Service, ServiceBackend, ServiceId,
-};
+use svclab_backend::testing::{in_fresh_netns, numbered_services};
+use svclab_backend::{BackendConfig, BackendError, Endpoint, ServiceBackend, ServiceId};
 use svclab_iptables::{IptablesBackend, Variant};
-
-/// Run `f` on a thread inside a fresh network namespace (gone when the thread ends).
-fn in_netns<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            unshare(CloneFlags::CLONE_NEWNET)
-                .expect("unshare(CLONE_NEWNET): these tests must run as root (scripts/test.sh)");
-            f()
-        })
-        .join()
-        .expect("test thread panicked")
-    })
-}
-
-fn services(count: u32, endpoints: u8) -> Vec<Service> {
-    (0..count)
-        .map(|i| Service {
-            id: ServiceId(i),
-            namespace: "test".into(),
-            name: format!("svc-{i}"),
-            port_name: "http".into(),
-            vip: Ipv4Addr::new(10, 96, (i / 250) as u8, (i % 250) as u8 + 1),
-            port: 80 + (i % 1000) as u16,
-            protocol: Protocol::Tcp,
-            endpoints: (0..endpoints)
-                .map(|e| Endpoint {
-                    addr: Ipv4Addr::new(10, 244, (i % 250) as u8, e + 1),
-                    port: 8080,
-                })
-                .collect(),
-        })
-        .collect()
-}
 
 fn backend(variant: Variant) -> IptablesBackend {
     IptablesBackend::new(variant, BackendConfig::default()).expect("backend in a sandbox")
@@ -83,9 +48,9 @@ fn nat_table(variant: Variant) -> BTreeSet<String> {
 fn rule_counts_read_back_match_3e_plus_2_for_several_e() {
     for variant in Variant::ALL {
         for (e, per_service) in [(1u8, 5u64), (2, 8), (3, 11), (5, 17)] {
-            let count = in_netns(|| {
+            let count = in_fresh_netns(|| {
                 let mut b = backend(variant);
-                b.sync(&services(20, e)).expect("sync");
+                b.sync(&numbered_services(20, e)).expect("sync");
                 rules(&mut b)
             });
             // 8 fixed rules (3 jumps, 3 KUBE-POSTROUTING, 1 KUBE-MARK-MASQ, 1 nodeports).
@@ -102,8 +67,8 @@ fn rule_counts_read_back_match_3e_plus_2_for_several_e() {
 #[test]
 fn incremental_ops_leave_exactly_what_a_full_sync_writes() {
     for variant in Variant::ALL {
-        let mut set = services(12, 2);
-        let (incremental, objects) = in_netns(|| {
+        let mut set = numbered_services(12, 2);
+        let (incremental, objects) = in_fresh_netns(|| {
             let mut b = backend(variant);
             b.sync(&set[..10]).expect("sync 10");
             b.add(&set[10]).expect("add 11th");
@@ -136,7 +101,7 @@ fn incremental_ops_leave_exactly_what_a_full_sync_writes() {
             },
         ];
         set.remove(3);
-        let (full, expected) = in_netns(|| {
+        let (full, expected) = in_fresh_netns(|| {
             let mut b = backend(variant);
             b.sync(&set).expect("sync final set");
             (nat_table(variant), b.expected_objects(&set))
@@ -154,8 +119,8 @@ fn incremental_ops_leave_exactly_what_a_full_sync_writes() {
 #[test]
 fn duplicate_and_unknown_services_are_typed_errors() {
     for variant in Variant::ALL {
-        in_netns(|| {
-            let set = services(3, 2);
+        in_fresh_netns(|| {
+            let set = numbered_services(3, 2);
             let mut b = backend(variant);
             b.sync(&set[..2]).expect("sync");
             assert!(matches!(
@@ -183,9 +148,9 @@ fn duplicate_and_unknown_services_are_typed_errors() {
 #[test]
 fn cleanup_empties_the_nat_table() {
     for variant in Variant::ALL {
-        in_netns(|| {
+        in_fresh_netns(|| {
             let mut b = backend(variant);
-            b.sync(&services(5, 2)).expect("sync");
+            b.sync(&numbered_services(5, 2)).expect("sync");
             b.cleanup().expect("cleanup");
             let objects = b.kernel_objects().expect("read back");
             assert_eq!(objects.get("rules"), Some(0), "{}", variant.name());
@@ -202,7 +167,7 @@ fn cleanup_empties_the_nat_table() {
 #[test]
 fn probe_says_available_in_a_sandbox() {
     for variant in Variant::ALL {
-        let availability = in_netns(|| backend(variant).probe());
+        let availability = in_fresh_netns(|| backend(variant).probe());
         assert!(
             availability.is_available(),
             "{}: {availability:?}",
@@ -223,11 +188,11 @@ fn refuses_the_processs_own_namespace() {
 
 #[test]
 fn legacy_kernel_memory_is_the_nat_blob_and_grows_with_the_rules() {
-    let (small, large, entries, objects) = in_netns(|| {
+    let (small, large, entries, objects) = in_fresh_netns(|| {
         let mut b = backend(Variant::Legacy);
-        b.sync(&services(10, 2)).expect("sync 10");
+        b.sync(&numbered_services(10, 2)).expect("sync 10");
         let small = b.kernel_memory().expect("read").expect("legacy reports");
-        b.sync(&services(100, 2)).expect("sync 100");
+        b.sync(&numbered_services(100, 2)).expect("sync 100");
         let large = b.kernel_memory().expect("read").expect("legacy reports");
         let entries = svclab_iptables::table_info::table_info("nat").expect("info");
         let objects = b.kernel_objects().expect("read back");
@@ -246,9 +211,9 @@ fn legacy_kernel_memory_is_the_nat_blob_and_grows_with_the_rules() {
         u64::from(entries.num_entries),
         808 + 4 + 2 * user_chains + 1
     );
-    let nft = in_netns(|| {
+    let nft = in_fresh_netns(|| {
         let mut b = backend(Variant::Nft);
-        b.sync(&services(10, 2)).expect("sync");
+        b.sync(&numbered_services(10, 2)).expect("sync");
         b.kernel_memory().expect("read")
     });
     assert_eq!(nft, None, "iptables-nft has no x_tables blob to report");

@@ -1,48 +1,12 @@
 //! The nftables backends against the real kernel, each test in a network namespace it creates.
 //! Needs root; a missing privilege, tool or kernel feature is a failure, never a skip.
 
-use nix::sched::{unshare, CloneFlags};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 use std::process::Command;
-use svclab_backend::{
-    BackendConfig, BackendError, Endpoint, Protocol, Service, ServiceBackend, ServiceId,
-};
+use svclab_backend::testing::{in_fresh_netns, numbered_services};
+use svclab_backend::{BackendConfig, BackendError, Service, ServiceBackend, ServiceId};
 use svclab_nftables::{NftablesBackend, Profile};
-
-/// Run `f` on a thread inside a fresh network namespace (gone when the thread ends).
-fn in_netns<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            unshare(CloneFlags::CLONE_NEWNET)
-                .expect("unshare(CLONE_NEWNET): these tests must run as root (scripts/test.sh)");
-            f()
-        })
-        .join()
-        .expect("test thread panicked")
-    })
-}
-
-fn services(count: u32, endpoints: u8) -> Vec<Service> {
-    (0..count)
-        .map(|i| Service {
-            id: ServiceId(i),
-            namespace: "test".into(),
-            name: format!("svc-{i}"),
-            port_name: "http".into(),
-            vip: Ipv4Addr::new(10, 96, (i / 250) as u8, (i % 250) as u8 + 1),
-            port: 80 + (i % 1000) as u16,
-            protocol: Protocol::Tcp,
-            endpoints: (0..endpoints)
-                .map(|e| Endpoint {
-                    addr: Ipv4Addr::new(10, 244, (i % 250) as u8, e + 1),
-                    port: 8080,
-                })
-                .collect(),
-        })
-        .collect()
-}
 
 fn backend(profile: Profile) -> NftablesBackend {
     let b = NftablesBackend::new(profile, BackendConfig::default()).expect("backend in a sandbox");
@@ -87,7 +51,7 @@ fn table() -> BTreeMap<String, Vec<String>> {
 }
 
 fn full_sync_listing(profile: Profile, set: &[Service]) -> BTreeMap<String, Vec<String>> {
-    in_netns(|| {
+    in_fresh_netns(|| {
         let mut b = backend(profile);
         b.sync(set).expect("full sync");
         table()
@@ -97,8 +61,8 @@ fn full_sync_listing(profile: Profile, set: &[Service]) -> BTreeMap<String, Vec<
 #[test]
 fn incremental_operations_end_where_a_full_sync_of_the_same_set_does() {
     for profile in Profile::ALL {
-        let all = services(30, 2);
-        let (listing, last) = in_netns(|| {
+        let all = numbered_services(30, 2);
+        let (listing, last) = in_fresh_netns(|| {
             let mut b = backend(profile);
             let mut now: Vec<Service> = all[..20].to_vec();
             b.sync(&now).expect("sync");
@@ -111,7 +75,7 @@ fn incremental_operations_end_where_a_full_sync_of_the_same_set_does() {
                 now.retain(|s| s.id != ServiceId(id));
             }
             for (id, eps) in [(4u32, 3u8), (22, 1), (5, 0), (4, 5)] {
-                let endpoints = services(40, eps)[39].endpoints.clone();
+                let endpoints = numbered_services(40, eps)[39].endpoints.clone();
                 b.update_endpoints(ServiceId(id), &endpoints)
                     .expect("update");
                 let svc = now
@@ -138,8 +102,8 @@ fn incremental_operations_end_where_a_full_sync_of_the_same_set_does() {
 fn counts_follow_the_formula() {
     for profile in Profile::ALL {
         for e in [1u64, 2, 3, 5] {
-            let set = services(10, e as u8);
-            let counts = in_netns(|| {
+            let set = numbered_services(10, e as u8);
+            let counts = in_fresh_netns(|| {
                 let mut b = backend(profile);
                 b.sync(&set).expect("sync");
                 b.kernel_objects().expect("read back")
@@ -159,8 +123,8 @@ fn counts_follow_the_formula() {
 #[test]
 fn a_removed_service_leaves_no_chain_once_its_deferred_delete_ran() {
     for profile in Profile::ALL {
-        let set = services(5, 2);
-        in_netns(|| {
+        let set = numbered_services(5, 2);
+        in_fresh_netns(|| {
             let mut b = backend(profile);
             b.sync(&set).expect("sync");
             let mine = |t: &BTreeMap<String, Vec<String>>| {
@@ -179,7 +143,7 @@ fn a_removed_service_leaves_no_chain_once_its_deferred_delete_ran() {
                 );
             }
             // The next transaction starts with the delete.
-            b.add(&services(6, 2)[5]).expect("add");
+            b.add(&numbered_services(6, 2)[5]).expect("add");
             assert_eq!(mine(&table()), Vec::<String>::new(), "{profile:?}");
         });
     }
@@ -188,12 +152,12 @@ fn a_removed_service_leaves_no_chain_once_its_deferred_delete_ran() {
 #[test]
 fn a_rejected_transaction_is_a_typed_error_with_nft_s_message_and_changes_nothing() {
     for profile in Profile::ALL {
-        in_netns(|| {
+        in_fresh_netns(|| {
             let mut b = backend(profile);
-            let set = services(3, 2);
+            let set = numbered_services(3, 2);
             b.sync(&set).expect("sync");
             let before = table();
-            let mut bad = services(4, 2)[3].clone();
+            let mut bad = numbered_services(4, 2)[3].clone();
             bad.namespace = "no spaces allowed".into();
             match b.add(&bad) {
                 Err(BackendError::ToolFailed { tool, stderr, .. }) => {
@@ -219,9 +183,9 @@ fn a_rejected_transaction_is_a_typed_error_with_nft_s_message_and_changes_nothin
 
 #[test]
 fn cleanup_removes_the_table() {
-    in_netns(|| {
+    in_fresh_netns(|| {
         let mut b = backend(Profile::V136);
-        b.sync(&services(3, 2)).expect("sync");
+        b.sync(&numbered_services(3, 2)).expect("sync");
         b.cleanup().expect("cleanup");
         let out = Command::new("nft")
             .args(["list", "tables"])
