@@ -90,6 +90,13 @@ pub fn render(records: &[Record]) -> String {
                 d.backend, d.services, d.syncs, d.updates, d.attempts, d.failed, d.broken, d.long_lived,
                 format_ns(d.worst_ns as f64)
             );
+            if let Some(retries) = d.lookup_retries {
+                let _ = writeln!(
+                    out,
+                    "{:<16} {:>8}           {retries} lookups started over after meeting an update",
+                    "", ""
+                );
+            }
         }
     }
     let cumulative = cumulative_runs(records);

@@ -119,7 +119,10 @@ impl Report for Csv {
                     ("long_lived", d.long_lived as u64, "count"),
                     ("long_lived_broken", d.broken, "count"),
                     ("worst_new_connection", d.worst_ns, "ns"),
-                ] {
+                ]
+                .into_iter()
+                .chain(d.lookup_retries.map(|r| ("lookup_retries", r, "count")))
+                {
                     row(
                         &b.name,
                         d.services.to_string(),

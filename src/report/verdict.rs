@@ -189,13 +189,55 @@ fn grade_disruption(runs: &[crate::results::Disruption]) -> (Grade, String) {
         .iter()
         .max_by_key(|d| d.worst_ns)
         .map_or(0, |d| d.services);
-    let text = format!(
+    let mut text = format!(
         "{failed} of {attempts} new connections failed, {broken} of {long_lived} long-lived broken; worst new connection {} (at {at} Services)",
         crate::analysis::format_ns(worst as f64)
     );
+    let counted: Vec<u64> = runs.iter().filter_map(|d| d.lookup_retries).collect();
+    if !counted.is_empty() {
+        let retries: u64 = counted.iter().sum();
+        text.push_str(&format!(
+            "; {retries} lookups started over after meeting an update (connects the system it \
+             stands for would have failed or sent elsewhere)"
+        ));
+    }
     if failed + broken > 0 {
         (Grade::Reproduced, text)
     } else {
         (Grade::NotReproduced, text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Disruption, Outcome};
+
+    fn run(failed: u64, lookup_retries: Option<u64>) -> Disruption {
+        Disruption {
+            backend: "ebpf".into(),
+            services: 1,
+            syncs: 3,
+            updates: 0,
+            attempts: 400,
+            failed,
+            long_lived: 8,
+            broken: 0,
+            worst_ns: 2_000_000,
+            errors: vec![],
+            outcome: Outcome::Ok,
+            lookup_retries,
+        }
+    }
+
+    #[test]
+    fn retried_lookups_are_told_even_when_no_connection_failed() {
+        let (grade, text) = grade_disruption(&[run(0, Some(3)), run(0, Some(4))]);
+        assert_eq!(grade, Grade::NotReproduced);
+        assert!(text.contains("0 of 800 new connections failed"), "{text}");
+        assert!(text.contains("7 lookups started over"), "{text}");
+        let (grade, text) = grade_disruption(&[run(1, None)]);
+        assert_eq!(grade, Grade::Reproduced);
+        assert!(!text.contains("started over"), "{text}");
     }
 }

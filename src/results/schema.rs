@@ -74,6 +74,10 @@ pub struct Disruption {
     pub worst_ns: u64,
     pub errors: Vec<String>,
     pub outcome: Outcome,
+    /// Lookups the data plane's own program started over during the stream because they met an
+    /// update (`ServiceBackend::lookup_retries`); absent where the data plane keeps no such count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup_retries: Option<u64>,
 }
 
 /// First record of every run: where and with what it ran.

@@ -27,6 +27,25 @@ pub fn more_disruption_rounds(rounds: usize, spent: Duration, plan: &Plan) -> bo
     rounds < MIN_ROUNDS || (asked && spent < plan.op_budget)
 }
 
+/// Warm-up calls for a scale point's operations, given how long its initial sync took: the
+/// scenario's `warmup`, but none when one sync already outlasted the operation budget. A warm-up
+/// is there to fill caches and fault pages in before timing; a sync that takes longer than the
+/// whole budget has done that, and a second untimed one would only double the point's time.
+pub fn warmup_after(initial_sync: Duration, plan: &Plan) -> usize {
+    if initial_sync > plan.op_budget {
+        0
+    } else {
+        plan.warmup
+    }
+}
+
+/// Whether disruption round `round` starts with a full sync. The first round always does; later
+/// ones only while the operation budget lasts, so a backend whose full sync outlasts the budget
+/// pays it once and spends its second round on endpoint updates alone.
+pub fn disruption_round_syncs(round: usize, spent: Duration, plan: &Plan) -> bool {
+    round == 0 || spent < plan.op_budget
+}
+
 /// One operation's clock, started before its warm-up.
 pub struct Repeat {
     started: Instant,
@@ -92,5 +111,22 @@ mod tests {
         assert!(more_disruption_rounds(9, S(1), &p));
         // The budget cuts the scenario's rounds short.
         assert!(!more_disruption_rounds(3, S(31), &p));
+    }
+
+    #[test]
+    fn no_warmup_once_a_sync_outlasted_the_budget() {
+        let p = plan(3, 2, 30);
+        assert_eq!(warmup_after(S(1), &p), p.warmup);
+        assert_eq!(warmup_after(S(30), &p), p.warmup);
+        assert_eq!(warmup_after(S(31), &p), 0);
+    }
+
+    #[test]
+    fn a_slow_backend_full_syncs_once_in_the_disruption_stream() {
+        let p = plan(3, 2, 30);
+        assert!(disruption_round_syncs(0, S(500), &p));
+        assert!(disruption_round_syncs(1, S(10), &p));
+        assert!(!disruption_round_syncs(1, S(31), &p));
+        assert!(!disruption_round_syncs(2, S(100), &p));
     }
 }

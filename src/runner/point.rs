@@ -1,6 +1,6 @@
 //! One backend at one scale point N, inside its own sandbox: sync, incremental ops, checks.
 
-use super::budget::Repeat;
+use super::budget::{warmup_after, Repeat};
 use super::datapath::{DataPath, Tally};
 use super::timing::timed;
 use super::{write, Context, PointStatus, RunError};
@@ -53,6 +53,7 @@ pub(crate) fn measure(
         base: &ctx.set.services[..n],
         datapath,
         probe_failed: false,
+        warmup: ctx.plan.warmup,
     };
     let status = point.run(backend.as_mut())?;
     if status != PointStatus::Cancelled {
@@ -87,6 +88,8 @@ pub(super) struct Point<'a, 'c> {
     pub(super) datapath: Option<DataPath>,
     /// A probe found the data path wrong: the point fails, its timings stay recorded.
     pub(super) probe_failed: bool,
+    /// Untimed calls before each operation's samples (see `budget::warmup_after`).
+    pub(super) warmup: usize,
 }
 
 /// Ends the scale point early with the status an error implies.
@@ -115,7 +118,8 @@ impl Point<'_, '_> {
         let base = self.base;
         let plan = self.ctx.plan;
         self.progress("initial sync");
-        self.series(Op::InitialSync, 0, None, |_| backend.sync(base))?;
+        let initial = self.series(Op::InitialSync, 0, None, |_| backend.sync(base))?;
+        self.warmup = warmup_after(initial, plan);
         self.check_objects(backend, "initial sync")?;
         if let Some(d) = self.datapath.as_mut() {
             d.follow(backend);
@@ -123,7 +127,7 @@ impl Point<'_, '_> {
         self.probe("initial sync", |d, t| d.probe_set(base, t))?;
 
         self.progress("full sync");
-        self.series(Op::FullSync, plan.warmup, Some(plan), |_| {
+        self.series(Op::FullSync, self.warmup, Some(plan), |_| {
             backend.sync(base)
         })?;
         self.probe("full sync", |d, t| d.probe_set(base, t))?;
@@ -137,7 +141,7 @@ impl Point<'_, '_> {
         let (mut added, mut removed) = (Tally::default(), Tally::default());
         let repeat = Repeat::start(plan);
         for i in 0.. {
-            let keep = i >= plan.warmup;
+            let keep = i >= self.warmup;
             if keep && !repeat.more(adds.len()) {
                 break;
             }
@@ -161,7 +165,7 @@ impl Point<'_, '_> {
         let mut updated = Tally::default();
         let repeat = Repeat::start(plan);
         for i in 0.. {
-            if i >= plan.warmup && !repeat.more(updates.len()) {
+            if i >= self.warmup && !repeat.more(updates.len()) {
                 break;
             }
             let svc = &base[i % base.len()];
@@ -175,7 +179,7 @@ impl Point<'_, '_> {
                 backend.update_endpoints(svc.id, &svc.endpoints)
             })?;
             self.check(|d| d.probe_service(svc, &mut updated))?;
-            if i >= plan.warmup {
+            if i >= self.warmup {
                 updates.push(sample);
             }
         }
@@ -192,13 +196,14 @@ impl Point<'_, '_> {
 
     /// `warmup` untimed then timed calls of `op`, recorded as one measurement: as many as the
     /// plan's repetitions and operation budget allow (see `budget`), or one without a plan.
+    /// Returns the longest timed call.
     fn series(
         &mut self,
         op: Op,
         warmup: usize,
         adaptive: Option<&Plan>,
         mut call: impl FnMut(usize) -> Result<svclab_backend::OpReport, BackendError>,
-    ) -> Result<(), Stop> {
+    ) -> Result<std::time::Duration, Stop> {
         let repeat = adaptive.map(Repeat::start);
         let mut samples = Vec::new();
         for i in 0.. {
@@ -214,8 +219,9 @@ impl Point<'_, '_> {
                 samples.push(sample);
             }
         }
+        let longest = samples.iter().map(|s| s.total_ns).max().unwrap_or(0);
         self.record(op, samples, Outcome::Ok)?;
-        Ok(())
+        Ok(std::time::Duration::from_nanos(longest))
     }
 
     /// One timed call; on error, the measurement so far is recorded with the error's outcome.
@@ -244,7 +250,10 @@ impl Point<'_, '_> {
     }
 
     fn record(&mut self, op: Op, samples: Vec<Sample>, outcome: Outcome) -> Result<(), RunError> {
-        let m = measurement(self.ctx, self.name, self.n, op, samples, outcome);
+        let mut m = measurement(self.ctx, self.name, self.n, op, samples, outcome);
+        if !matches!(op, Op::InitialSync) {
+            m.warmup = self.warmup;
+        }
         write(self.out, Record::Measurement(m))
     }
 

@@ -151,6 +151,7 @@ impl Point<'_, '_> {
     }
 
     /// Full syncs and endpoint updates while a stream of connections runs to a stable Service.
+    /// A backend whose full sync outlasts the operation budget full-syncs once (see `budget`).
     pub(super) fn disruption(&mut self, backend: &mut dyn ServiceBackend) -> Result<(), Stop> {
         let plan = &self.ctx.plan.disruption;
         let base = self.base;
@@ -173,7 +174,10 @@ impl Point<'_, '_> {
             worst_ns: 0,
             errors: Vec::new(),
             outcome: Outcome::Ok,
+            lookup_retries: None,
         };
+        // Read before and after the stream; a count that cannot be read is left out, not zero.
+        let retries_before = backend.lookup_retries().ok().flatten();
         let spares = &self.ctx.set.spare_endpoints;
         let started = std::time::Instant::now();
         let mut round = 0;
@@ -182,11 +186,13 @@ impl Point<'_, '_> {
                 record.outcome = Outcome::Cancelled;
                 break;
             }
-            if let Err(e) = backend.sync(base) {
-                record.outcome = outcome_of(&e);
-                break;
+            if super::budget::disruption_round_syncs(round, started.elapsed(), self.ctx.plan) {
+                if let Err(e) = backend.sync(base) {
+                    record.outcome = outcome_of(&e);
+                    break;
+                }
+                record.syncs += 1;
             }
-            record.syncs += 1;
             // Update another Service than the stable one (none when there is only one).
             if let Some(other) = base.get(1 + round % (base.len().max(2) - 1)) {
                 let changed = with_spare(other, spares[round % spares.len()]);
@@ -219,6 +225,9 @@ impl Point<'_, '_> {
         record.broken = summary.broken;
         record.worst_ns = summary.worst_ns;
         record.errors = summary.errors;
+        if let (Some(before), Ok(Some(after))) = (retries_before, backend.lookup_retries()) {
+            record.lookup_retries = Some(after.saturating_sub(before));
+        }
         let outcome = record.outcome.clone();
         write(self.out, Record::Disruption(record))?;
         match outcome {

@@ -99,6 +99,14 @@ pub trait ServiceBackend {
         Ok(None)
     }
 
+    /// How many lookups the data plane's own program started over because they met a
+    /// concurrent update, counted in the kernel since the backend loaded; `None` where the data
+    /// plane has no such count (netfilter and IPVS look up under their own locks). The lab reads
+    /// it around the disruption stream, so a retry that hides a race is still reported.
+    fn lookup_retries(&self) -> Result<Option<u64>, BackendError> {
+        Ok(None)
+    }
+
     /// Remove everything this backend made. Also attempted on drop.
     fn cleanup(&mut self) -> Result<(), BackendError>;
 

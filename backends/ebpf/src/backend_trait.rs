@@ -94,6 +94,12 @@ impl ServiceBackend for EbpfBackend {
         }))
     }
 
+    /// Retries counted by the connect4 program in LB4_EVENTS (see `events`). Svclab's program
+    /// retries where Cilium's rejects, so these are connects Cilium would have failed.
+    fn lookup_retries(&self) -> Result<Option<u64>, BackendError> {
+        Ok(Some(self.reader_events()?.retries()))
+    }
+
     /// Detach and unload the program, remove the lab cgroup, close the maps.
     fn cleanup(&mut self) -> Result<(), BackendError> {
         self.state.clear();
