@@ -66,6 +66,23 @@ fn unknown_backend_exits_2_and_lists_known_ones() {
 }
 
 #[test]
+fn in_vm_naming_a_backend_outside_the_run_exits_2() {
+    let out = run(&[
+        "run",
+        "--scenario",
+        "quick",
+        "--backends",
+        "iptables-legacy,ipvs",
+        "--in-vm",
+        "ebpf",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--in-vm names \"ebpf\""), "{stderr}");
+    assert!(stderr.contains("iptables-legacy, ipvs"), "{stderr}");
+}
+
+#[test]
 fn without_privilege_run_says_what_it_needs_and_exits_1() {
     // setpriv (util-linux) drops to nobody with no capabilities.
     let out = Command::new("setpriv")

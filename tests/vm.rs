@@ -167,9 +167,8 @@ fn a_scenario_runs_in_the_vm_and_its_results_land_on_the_host() {
 
 #[test]
 fn run_where_auto_goes_to_the_vm_when_a_backend_cannot_run_here() {
-    if Path::new("/proc/net/ip_vs").exists() {
-        return; // this kernel has IPVS: auto stays on the host, which tests/cli.rs covers
-    }
+    // On a kernel with IPVS, auto would keep ipvs here: --in-vm sends it anyway, and says so.
+    let has_ipvs = Path::new("/proc/net/ip_vs").exists();
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = common::scenario(
         dir.path(),
@@ -180,17 +179,26 @@ fn run_where_auto_goes_to_the_vm_when_a_backend_cannot_run_here() {
         ),
     );
     let out_dir = dir.path().join("auto");
-    let out = svclab_vm(&[
+    let mut args = vec![
         "run",
         "--scenario",
         scenario.to_str().expect("utf-8"),
         "--out",
         out_dir.to_str().expect("utf-8"),
-    ]);
+    ];
+    if has_ipvs {
+        args.extend(["--in-vm", "ipvs"]);
+    }
+    let out = svclab_vm(&args);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     assert!(all.contains("in the lab VM"), "{all}");
-    assert!(all.contains("ipvs cannot run on this host"), "{all}");
+    let reason = if has_ipvs {
+        "ipvs: --in-vm"
+    } else {
+        "ipvs cannot run on this host"
+    };
+    assert!(all.contains(reason), "{all}");
     assert_eq!(
         environment(&out_dir.join("results.jsonl"))["location"],
         "vm"
@@ -202,10 +210,6 @@ fn run_where_auto_goes_to_the_vm_when_a_backend_cannot_run_here() {
 /// one report that badges every backend with it.
 #[test]
 fn run_where_auto_measures_each_backend_where_it_can_in_one_results_file() {
-    if Path::new("/proc/net/ip_vs").exists() {
-        eprintln!("skipped: this kernel has IPVS, so auto keeps every backend on the host");
-        return;
-    }
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = common::scenario(
         dir.path(),
@@ -219,12 +223,15 @@ fn run_where_auto_measures_each_backend_where_it_can_in_one_results_file() {
     );
     let out_dir = dir.path().join("mixed");
     let marker_free = processes_with("svclab.accel=");
+    // --in-vm: ipvs goes to the lab VM also on a kernel that has IPVS (here it would anyway).
     let out = svclab_vm(&[
         "run",
         "--scenario",
         scenario.to_str().expect("utf-8"),
         "--out",
         out_dir.to_str().expect("utf-8"),
+        "--in-vm",
+        "ipvs",
     ]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
@@ -536,10 +543,6 @@ fn ctrl_c_stops_the_guest_and_keeps_what_was_measured() {
 fn a_killed_mixed_run_keeps_the_host_part_and_what_the_vm_finished() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    if Path::new("/proc/net/ip_vs").exists() {
-        eprintln!("skipped: this kernel has IPVS, so auto keeps every backend on the host");
-        return;
-    }
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = common::scenario(
         dir.path(),
@@ -553,7 +556,7 @@ fn a_killed_mixed_run_keeps_the_host_part_and_what_the_vm_finished() {
     let before = processes_with("svclab.accel=");
     let _one = ONE_VM_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let mut child = svclab()
-        .args(["run", "--scenario"])
+        .args(["run", "--in-vm", "ipvs,ipvsadm", "--scenario"])
         .arg(&scenario)
         .arg("--out")
         .arg(&out_dir)

@@ -161,6 +161,10 @@ pub struct RunArgs {
     /// the lab VM, in the same run and results file; host or vm put every backend there.
     #[arg(long = "where", value_enum, default_value = "auto")]
     place: Where,
+    /// Comma-separated backends to measure in the lab VM even where this host could run them
+    /// (with --where auto), e.g. to see ipvs on the lab VM's kernel beside iptables on the host's.
+    #[arg(long = "in-vm", value_delimiter = ',')]
+    in_vm: Option<Vec<String>>,
 }
 
 /// Parse the command line and run it; errors carry their exit code through [`exit_code`].

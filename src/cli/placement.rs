@@ -16,8 +16,27 @@ pub struct Placement {
     pub reasons: Vec<String>,
 }
 
-/// Decide where each backend runs. Inside the lab VM everything is here.
-pub fn place(place: Where, plan: &Plan) -> Placement {
+/// `--in-vm` names only backends of this run, and only with `--where auto` (with `host` or `vm`
+/// every backend already has its one place).
+pub fn check_in_vm(place: Where, plan: &Plan, in_vm: &[String]) -> Result<(), String> {
+    if in_vm.is_empty() {
+        return Ok(());
+    }
+    if place != Where::Auto {
+        return Err("--in-vm goes with --where auto (the default)".into());
+    }
+    match in_vm.iter().find(|name| !plan.backends.contains(name)) {
+        Some(bad) => Err(format!(
+            "--in-vm names {bad:?}, which this run does not measure; its backends: {}",
+            plan.backends.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Decide where each backend runs: `in_vm` go to the lab VM whatever this host can do. Inside
+/// the lab VM everything is here.
+pub fn place(place: Where, plan: &Plan, in_vm: &[String]) -> Placement {
     if std::env::var_os("SVCLAB_IN_VM").is_some() {
         return all_here(plan);
     }
@@ -31,6 +50,9 @@ pub fn place(place: Where, plan: &Plan) -> Placement {
         // Without privileges nothing can be probed; the run says what is missing.
         Where::Auto if privilege::check().is_err() => all_here(plan),
         Where::Auto => split(plan, |name| {
+            if in_vm.iter().any(|n| n == name) {
+                return Some(format!("{name}: --in-vm"));
+            }
             let availability = crate::sandbox::run_in_fresh_netns(|| {
                 registry::probe(name, svclab_backend::BackendConfig::default())
             });
@@ -68,16 +90,17 @@ fn split(plan: &Plan, cannot_run_here: impl Fn(&str) -> Option<String>) -> Place
 }
 
 /// The host command line for the lab VM part: the same run, with `--backends` replaced by the
-/// backends that go there (`--where` and `--out` are rewritten by [`crate::vm::for_guest`]).
+/// backends that go there and `--in-vm` dropped (inside, everything is here; `--where` and
+/// `--out` are rewritten by [`crate::vm::for_guest`]).
 pub fn vm_part_args(raw: &[String], vm_backends: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
-        if arg == "--backends" {
+        if arg == "--backends" || arg == "--in-vm" {
             it.next();
             continue;
         }
-        if arg.starts_with("--backends=") {
+        if arg.starts_with("--backends=") || arg.starts_with("--in-vm=") {
             continue;
         }
         out.push(arg.clone());
@@ -111,6 +134,20 @@ mod tests {
     }
 
     #[test]
+    fn in_vm_names_backends_of_the_run_with_where_auto() {
+        let p = plan(&["iptables-legacy", "ipvs"]);
+        assert!(check_in_vm(Where::Auto, &p, &["ipvs".into()]).is_ok());
+        assert!(check_in_vm(Where::Host, &p, &[]).is_ok());
+        let e = check_in_vm(Where::Auto, &p, &["ebpf".into()]).expect_err("not in the run");
+        assert!(
+            e.contains("\"ebpf\"") && e.contains("iptables-legacy, ipvs"),
+            "{e}"
+        );
+        let e = check_in_vm(Where::Host, &p, &["ipvs".into()]).expect_err("host");
+        assert!(e.contains("--where auto"), "{e}");
+    }
+
+    #[test]
     fn the_vm_part_gets_its_own_backends() {
         let raw: Vec<String> = [
             "run",
@@ -119,6 +156,9 @@ mod tests {
             "--scenario",
             "quick",
             "--backends=c",
+            "--in-vm",
+            "ipvs",
+            "--in-vm=ipvsadm",
         ]
         .iter()
         .map(|s| s.to_string())

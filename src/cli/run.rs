@@ -29,7 +29,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         plan.backends = backends;
     }
-    let placement = placement::place(args.place, &plan);
+    let in_vm = args.in_vm.unwrap_or_default();
+    placement::check_in_vm(args.place, &plan, &in_vm).map_err(UsageError)?;
+    let placement = placement::place(args.place, &plan, &in_vm);
     let raw: Vec<String> = std::env::args().skip(1).collect();
     if placement.host.is_empty() && !placement.vm.is_empty() {
         eprintln!(
