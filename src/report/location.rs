@@ -89,13 +89,15 @@ impl Locations {
         vec![format!(
             "This run measured in {} places ({}). Absolute times compare only between data planes \
              measured in the same place; across places read ratios and scaling exponents. Each \
-             data plane's place is in the table \"Where each data plane was measured\".",
+             data plane's place is in the table \"The data planes: where each was measured, what it is\".",
             self.badges().len(),
             self.badges().join("; ")
         )]
     }
 
-    /// Backend | where: the badge of each.
+    /// Backend | where | what: the badge of each and the registry's line on what it is (which
+    /// system it stands for and where it departs from it), so a reader meets the deviations
+    /// beside the numbers, not only in `svclab list`.
     pub fn table(&self, backends: &[BackendData]) -> SimpleTable {
         let rows = backends
             .iter()
@@ -106,18 +108,26 @@ impl Locations {
                         self.of(&b.name)
                             .map_or_else(|| "not measured".to_string(), BackendLocation::badge),
                     ),
+                    Cell::plain(
+                        crate::registry::describe(&b.name)
+                            .unwrap_or("(not a backend this svclab knows)"),
+                    ),
                 ]
             })
             .collect();
         SimpleTable {
             id: "locations",
-            title: "Where each data plane was measured".into(),
+            title: "The data planes: where each was measured, what it is".into(),
             intro: if self.mixed() {
                 "Several places in one run: times are compared only within a place.".into()
             } else {
                 String::new()
             },
-            headers: vec!["data plane".into(), "measured in".into()],
+            headers: vec![
+                "data plane".into(),
+                "measured in".into(),
+                "what it is (and where it differs from the system it stands for)".into(),
+            ],
             rows,
         }
     }
