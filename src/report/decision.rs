@@ -111,7 +111,11 @@ pub fn table(backends: &[BackendData], locations: &Locations) -> SimpleTable {
         Column {
             header: "kernel objects".into(),
             cells: each(&|b, n| match b.objects.iter().find(|o| o.0 == n) {
-                Some((_, count)) => (format!("{count} {}", b.object_kinds), Some(*count as f64)),
+                // Spaces around '+' let a long list of kinds (the eBPF maps) wrap in its cell.
+                Some((_, count)) => (
+                    format!("{count} {}", b.object_kinds.replace('+', " + ")),
+                    Some(*count as f64),
+                ),
                 None => ("—".into(), None),
             }),
             same_place: false,

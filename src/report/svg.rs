@@ -79,22 +79,35 @@ fn trim(v: f64) -> String {
     s.strip_suffix(".0").map_or(s.clone(), str::to_string)
 }
 
-/// Bounds of the drawn values, and whether they span enough decades for a log axis.
+/// Bounds of the drawn values, and whether they span enough decades for a log axis. Zeros do not
+/// decide the scale (a resync that writes nothing takes 0 ns): on a log axis they sit on its floor
+/// (see `floor_zeros`), so one zero does not flatten every other curve onto a linear axis.
 fn extent(values: impl Iterator<Item = f64>, force_log: bool) -> (f64, f64, bool) {
     let (lo, hi) = values
-        .filter(|v| v.is_finite())
+        .filter(|v| v.is_finite() && *v > 0.0)
         .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
     if !lo.is_finite() || hi <= 0.0 {
         return (0.0, 1.0, false);
     }
-    let log = lo > 0.0 && (force_log || hi / lo >= 100.0);
+    let log = force_log || hi / lo >= 100.0;
     if log {
         (lo / 1.6, hi * 1.6, true)
     } else {
         (0.0, hi * 1.08, false)
     }
+}
+
+/// `plot` with every value at or below zero moved to `floor`, the bottom of its log axis.
+fn floor_zeros(plot: &PlotData, floor: f64) -> PlotData {
+    let lift = |v: f64| if v > 0.0 { v } else { floor };
+    let mut out = plot.clone();
+    for p in out.lines.iter_mut().flat_map(|l| l.points.iter_mut()) {
+        p.y = lift(p.y);
+        p.whisker = p.whisker.map(|(a, b)| (lift(a), lift(b)));
+    }
+    out
 }
 
 fn log(lo: f64, hi: f64) -> LogCoord<f64> {
@@ -115,6 +128,13 @@ pub fn render(plot: &PlotData) -> Result<String, ReportError> {
     });
     let (x0, x1, x_log) = extent(xs, plot.log_log);
     let (y0, y1, y_log) = extent(ys, plot.log_log);
+    let floored;
+    let plot = if y_log {
+        floored = floor_zeros(plot, y0);
+        &floored
+    } else {
+        plot
+    };
     let mut svg = String::new();
     let result = match (x_log, y_log) {
         (true, true) => draw(&mut svg, plot, log(x0, x1), log(y0, y1)),
@@ -218,4 +238,23 @@ where
             ErrorBar::new_vertical(n, lo, mid, hi, c.stroke_width(1), 6)
         }))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::extent;
+
+    #[test]
+    fn a_zero_does_not_force_a_linear_axis() {
+        // An eBPF resync that writes nothing (0 ns) beside full syncs of microseconds to minutes.
+        let (lo, hi, log) = extent([0.0, 1e3, 3e9, 3e11].into_iter(), false);
+        assert!(log);
+        assert!(lo > 0.0 && lo < 1e3 && hi > 3e11, "{lo} {hi}");
+        // Narrow spans stay linear from zero; nothing positive gives the default range.
+        assert_eq!(
+            extent([0.0, 5.0, 10.0].into_iter(), false),
+            (0.0, 10.8, false)
+        );
+        assert_eq!(extent([0.0].into_iter(), false), (0.0, 1.0, false));
+    }
 }
