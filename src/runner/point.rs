@@ -19,7 +19,7 @@ pub(crate) fn measure(
     let mut backend = match registry::create(name, ctx.config.clone()) {
         Ok(b) => b,
         Err(e) => {
-            let m = measurement(ctx, name, n, Op::InitialSync, vec![], outcome_of(&e));
+            let m = measurement(ctx, name, n, Op::InitialSync, 0, vec![], outcome_of(&e));
             write(out, Record::Measurement(m))?;
             return Ok(PointStatus::Failed);
         }
@@ -35,6 +35,7 @@ pub(crate) fn measure(
                     name,
                     n,
                     Op::InitialSync,
+                    0,
                     vec![],
                     Outcome::Failed { error },
                 );
@@ -75,7 +76,7 @@ pub(crate) fn record_skipped(
     let outcome = Outcome::Skipped {
         reason: reason.to_string(),
     };
-    let m = measurement(ctx, name, n, Op::InitialSync, vec![], outcome);
+    let m = measurement(ctx, name, n, Op::InitialSync, 0, vec![], outcome);
     write(out, Record::Measurement(m))
 }
 
@@ -250,10 +251,13 @@ impl Point<'_, '_> {
     }
 
     fn record(&mut self, op: Op, samples: Vec<Sample>, outcome: Outcome) -> Result<(), RunError> {
-        let mut m = measurement(self.ctx, self.name, self.n, op, samples, outcome);
-        if !matches!(op, Op::InitialSync) {
-            m.warmup = self.warmup;
-        }
+        // The initial sync is one call into an empty table, never warmed up.
+        let warmup = if matches!(op, Op::InitialSync) {
+            0
+        } else {
+            self.warmup
+        };
+        let m = measurement(self.ctx, self.name, self.n, op, warmup, samples, outcome);
         write(self.out, Record::Measurement(m))
     }
 
@@ -315,6 +319,7 @@ fn measurement(
     name: &str,
     n: usize,
     op: Op,
+    warmup: usize,
     samples: Vec<Sample>,
     outcome: Outcome,
 ) -> Measurement {
@@ -323,11 +328,7 @@ fn measurement(
         services: n,
         endpoints_per_service: ctx.plan.endpoints_per_service,
         op,
-        warmup: if matches!(op, Op::InitialSync) {
-            0
-        } else {
-            ctx.plan.warmup
-        },
+        warmup,
         samples,
         outcome,
     }
