@@ -1,19 +1,36 @@
 //! Adaptive repetitions, criterion's idea: repeat an operation until it has `repetitions` timed
 //! samples or its time budget (`op_budget`) is spent, whichever comes first, but never stop
-//! below a floor of samples, so a median always has a few values under it. Fast operations get
-//! every repetition; an operation whose one call takes seconds stops at the floor.
+//! below a floor of samples (`min_samples`, 3 by default), so a median always has a few values
+//! under it. Fast operations get every repetition; an operation whose one call takes seconds
+//! stops at the floor.
 
 use crate::scenario::Plan;
 use std::time::{Duration, Instant};
 
-/// The fewest timed samples an operation stops at for lack of time (fewer only when the
-/// scenario asks for fewer repetitions).
-pub const MIN_SAMPLES: usize = 3;
+/// How many timed samples an operation may take, and how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub repetitions: usize,
+    /// The fewest it stops at for lack of time (fewer only when `repetitions` is fewer).
+    pub floor: usize,
+    pub budget: Duration,
+}
+
+impl Limits {
+    pub fn of(plan: &Plan) -> Self {
+        Self {
+            repetitions: plan.repetitions,
+            floor: plan.min_samples,
+            budget: plan.op_budget,
+        }
+    }
+}
 
 /// Whether another timed sample is due: `taken` so far, `spent` since the operation began
 /// (its warm-up included).
-pub fn more_samples(taken: usize, spent: Duration, repetitions: usize, budget: Duration) -> bool {
-    taken < repetitions && (taken < MIN_SAMPLES.min(repetitions) || spent < budget)
+pub fn more_samples(taken: usize, spent: Duration, limits: Limits) -> bool {
+    taken < limits.repetitions
+        && (taken < limits.floor.min(limits.repetitions) || spent < limits.budget)
 }
 
 /// Rounds of the disruption stream (each one full sync, plus an endpoint update and its undo on
@@ -49,22 +66,20 @@ pub fn disruption_round_syncs(round: usize, spent: Duration, plan: &Plan) -> boo
 /// One operation's clock, started before its warm-up.
 pub struct Repeat {
     started: Instant,
-    repetitions: usize,
-    budget: Duration,
+    limits: Limits,
 }
 
 impl Repeat {
     pub fn start(plan: &Plan) -> Self {
         Self {
             started: Instant::now(),
-            repetitions: plan.repetitions,
-            budget: plan.op_budget,
+            limits: Limits::of(plan),
         }
     }
 
     /// Another timed sample after `taken`?
     pub fn more(&self, taken: usize) -> bool {
-        more_samples(taken, self.started.elapsed(), self.repetitions, self.budget)
+        more_samples(taken, self.started.elapsed(), self.limits)
     }
 }
 
@@ -74,21 +89,60 @@ mod tests {
 
     const S: fn(u64) -> Duration = Duration::from_secs;
 
+    fn limits(repetitions: usize, floor: usize, budget: u64) -> Limits {
+        Limits {
+            repetitions,
+            floor,
+            budget: S(budget),
+        }
+    }
+
     #[test]
     fn fast_operations_get_every_repetition() {
-        assert!(more_samples(0, S(0), 20, S(30)));
-        assert!(more_samples(19, S(29), 20, S(30)));
-        assert!(!more_samples(20, S(1), 20, S(30)));
+        let l = limits(20, 3, 30);
+        assert!(more_samples(0, S(0), l));
+        assert!(more_samples(19, S(29), l));
+        assert!(!more_samples(20, S(1), l));
     }
 
     #[test]
     fn a_spent_budget_stops_at_the_floor_never_below() {
-        assert!(more_samples(0, S(100), 20, S(30)));
-        assert!(more_samples(2, S(100), 20, S(30)));
-        assert!(!more_samples(3, S(100), 20, S(30)));
-        assert!(!more_samples(MIN_SAMPLES, S(31), 20, S(30)));
+        let l = limits(20, 3, 30);
+        assert!(more_samples(0, S(100), l));
+        assert!(more_samples(2, S(100), l));
+        assert!(!more_samples(3, S(100), l));
+        assert!(!more_samples(3, S(31), l));
         // A scenario asking for fewer than the floor gets what it asked.
-        assert!(!more_samples(2, S(0), 2, S(30)));
+        assert!(!more_samples(2, S(0), limits(2, 3, 30)));
+    }
+
+    #[test]
+    fn a_floor_of_one_times_a_slow_operation_once_and_repeats_a_fast_one() {
+        let l = limits(5, 1, 30);
+        assert!(more_samples(0, S(900), l));
+        assert!(!more_samples(1, S(900), l));
+        assert!(more_samples(4, S(20), l));
+        assert!(!more_samples(5, S(20), l));
+    }
+
+    #[test]
+    fn the_scenario_sets_the_floor() {
+        let default = crate::scenario::parse("scale = [1]\n", "t.toml", &["iptables-nft"])
+            .expect("valid scenario");
+        assert_eq!(Limits::of(&default).floor, 3);
+        let one = crate::scenario::parse(
+            "scale = [1]\nmin_samples = 1\n",
+            "t.toml",
+            &["iptables-nft"],
+        )
+        .expect("valid scenario");
+        assert_eq!(Limits::of(&one).floor, 1);
+        let bad = crate::scenario::parse(
+            "scale = [1]\nmin_samples = 0\n",
+            "t.toml",
+            &["iptables-nft"],
+        );
+        assert!(bad.is_err(), "min_samples = 0 must be refused");
     }
 
     fn plan(rounds: usize, duration: u64, budget: u64) -> Plan {

@@ -26,6 +26,12 @@ pub struct Plan {
     /// existed read as the default.
     #[serde(default = "default_op_budget")]
     pub op_budget: Duration,
+    /// The fewest timed samples an operation stops at for lack of time (the floor under
+    /// `op_budget`): 3 unless the scenario says otherwise. 1 lets a point whose full sync takes
+    /// many minutes (20,000 Services under emulation) time it once and still repeat its cheap
+    /// operations. Results written before this key existed read as the default.
+    #[serde(default = "default_min_samples")]
+    pub min_samples: usize,
     pub step_timeout: Duration,
     pub cumulative: CumulativePlan,
     // Defaults let results written before these existed still be read.
@@ -80,6 +86,13 @@ pub const DEFAULT_OP_BUDGET: Duration = Duration::from_secs(30);
 
 fn default_op_budget() -> Duration {
     DEFAULT_OP_BUDGET
+}
+
+/// The sample floor a scenario gets when it does not set `min_samples`.
+pub const DEFAULT_MIN_SAMPLES: usize = 3;
+
+fn default_min_samples() -> usize {
+    DEFAULT_MIN_SAMPLES
 }
 
 impl Plan {
@@ -178,6 +191,12 @@ pub(super) fn validate(
         repetitions: c.int(&raw.repetitions, "repetitions", 1..10_001, 5)? as usize,
         warmup: c.int(&raw.warmup, "warmup", 0..101, 1)? as usize,
         op_budget: c.duration(&raw.op_budget, "op_budget", DEFAULT_OP_BUDGET)?,
+        min_samples: c.int(
+            &raw.min_samples,
+            "min_samples",
+            1..101,
+            DEFAULT_MIN_SAMPLES as i64,
+        )? as usize,
         step_timeout: c.duration(&raw.step_timeout, "step_timeout", Duration::from_secs(600))?,
         cumulative,
         datapath: validate_datapath(&c, raw.datapath.as_ref())?,

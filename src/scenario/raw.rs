@@ -16,6 +16,7 @@ pub(super) struct RawScenario {
     pub repetitions: Option<Spanned<i64>>,
     pub warmup: Option<Spanned<i64>>,
     pub op_budget: Option<Spanned<String>>,
+    pub min_samples: Option<Spanned<i64>>,
     pub step_timeout: Option<Spanned<String>>,
     pub cumulative: Option<Spanned<RawCumulative>>,
     pub datapath: Option<Spanned<RawDatapath>>,
@@ -59,7 +60,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<RawScenario, ScenarioError
         let hint = if message.contains("unknown field") {
             Some(
                 "valid keys: name, description, seed, backends, scale, endpoints_per_service, \
-                 repetitions, warmup, op_budget, step_timeout, [cumulative] enabled/budget/max_services, \
+                 repetitions, warmup, op_budget, min_samples, step_timeout, [cumulative] enabled/budget/max_services, \
                  [datapath] enabled/sample/latency_samples/timeout/first_packet, \
                  [disruption] enabled/rounds/duration/interval/long_lived"
                     .to_string(),
