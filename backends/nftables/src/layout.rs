@@ -8,7 +8,7 @@ use crate::names::{endpoint_chain_from, service_base};
 use crate::profile::Profile;
 use crate::tx::{Element, Tx};
 use std::fmt::Write;
-use svclab_backend::{Ipv4Cidr, Service};
+use svclab_backend::{Endpoint, Ipv4Cidr, Service};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceLayout {
@@ -88,16 +88,7 @@ impl ServiceLayout {
                 }
             }
             Profile::V136 => {
-                let _ = write!(
-                    rule,
-                    "meta l4proto {proto} dnat ip addr . port to numgen random mod {} map {{ ",
-                    svc.endpoints.len()
-                );
-                for (i, ep) in svc.endpoints.iter().enumerate() {
-                    let sep = if i == 0 { "" } else { " , " };
-                    let _ = write!(rule, "{sep}{i} : {} . {}", ep.addr, ep.port);
-                }
-                rule.push_str(" }");
+                single_or_numgen_dnat(&mut rule, proto, &svc.endpoints);
                 tx.add_rule(service_chain, &rule);
             }
         }
@@ -140,4 +131,30 @@ impl ServiceLayout {
         }
         out
     }
+}
+
+/// The 1.36 line's DNAT rule. One endpoint: a plain DNAT to it, no anonymous map (kube-proxy
+/// 1.37, #140723: every map in the table makes each later rule add slower). More: `numgen random
+/// mod E map`. On IPv4 the one-endpoint text is the same kernel rule as `dnat to A:P` (nft lists
+/// it so; `nft --debug=netlink` shows the same five expressions), whatever spelling #140960 chose
+/// for IPv6.
+fn single_or_numgen_dnat(rule: &mut String, proto: &str, endpoints: &[Endpoint]) {
+    if let [ep] = endpoints {
+        let _ = write!(
+            rule,
+            "meta l4proto {proto} dnat ip addr . port to {} . {}",
+            ep.addr, ep.port
+        );
+        return;
+    }
+    let _ = write!(
+        rule,
+        "meta l4proto {proto} dnat ip addr . port to numgen random mod {} map {{ ",
+        endpoints.len()
+    );
+    for (i, ep) in endpoints.iter().enumerate() {
+        let sep = if i == 0 { "" } else { " , " };
+        let _ = write!(rule, "{sep}{i} : {} . {}", ep.addr, ep.port);
+    }
+    rule.push_str(" }");
 }

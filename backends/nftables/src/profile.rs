@@ -6,8 +6,9 @@ pub enum Profile {
     /// kube-proxy 1.33-1.35 (GA in 1.33): Service chain + one chain per endpoint, a
     /// `mark-for-masquerade` chain jumped to for masquerading.
     V133,
-    /// kube-proxy 1.36: the Service chain DNATs through `numgen random mod E map`, no endpoint
-    /// chains, the masquerade mark set inline, hairpin traffic found through a set.
+    /// kube-proxy 1.36-1.37: the Service chain DNATs through `numgen random mod E map` (a plain
+    /// DNAT for one endpoint, 1.37), no endpoint chains, the masquerade mark set inline, hairpin
+    /// traffic found through a set.
     V136,
 }
 
@@ -36,11 +37,12 @@ impl Profile {
                  elements) over a fixed 12 chains / 16 rules"
             }
             Profile::V136 => {
-                "kube-proxy 1.36 nftables layout (ClusterIP part; #135800 in the 1.36.0 CHANGELOG \
-                 and #136499, checked against `nft list table ip kube-proxy` of a v1.36.2 node); \
-                 not the later single-endpoint plain `dnat to` (#140723, release unconfirmed); \
-                 `nft -f -` full and partial syncs; per Service with E endpoints: 1 chain, 1 rule, \
-                 2+E elements (E=0: 0, 0, 2) over a fixed 11 chains / 15 rules"
+                "kube-proxy 1.36-1.37 nftables layout (ClusterIP part; #135800 in the 1.36.0 \
+                 CHANGELOG and #136499, checked against `nft list table ip kube-proxy` of a v1.36.2 \
+                 node; 1.37's map-less DNAT for a single-endpoint Service, #140723 (merged \
+                 2026-07-22, a 1.37 release blocker's fix #140960 followed it), in #140723's text, \
+                 on IPv4 the same kernel rule as `dnat to A:P`); `nft -f -` full and partial syncs; \
+                 per Service with E endpoints: 1 chain, 1 rule, 2+E elements (E=0: 0, 0, 2) over a fixed 11 chains / 15 rules"
             }
         }
     }

@@ -194,3 +194,44 @@ fn cleanup_removes_the_table() {
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "");
     });
 }
+
+/// The kernel's own text of every Service DNAT rule in the table (not the hairpin rule, which
+/// matches `ct status dnat`).
+fn dnat_rules() -> Vec<String> {
+    let out = Command::new("nft")
+        .args(["list", "table", "ip", "kube-proxy"])
+        .output()
+        .expect("nft runs (Debian package nftables)");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("meta l4proto") && l.contains(" dnat "))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_1_36_line_dnats_a_single_endpoint_without_a_map() {
+    for (e, plain) in [(1u8, true), (2, false)] {
+        let set = numbered_services(4, e);
+        let rules = in_fresh_netns(|| {
+            let mut b = backend(Profile::V136);
+            b.sync(&set).expect("sync");
+            dnat_rules()
+        });
+        assert_eq!(rules.len(), 4, "E={e}: {rules:?}");
+        for rule in &rules {
+            // One endpoint: the kernel holds a plain `dnat to A:P` (1.37, #140723); more: the
+            // numgen map of 1.36.
+            assert_eq!(!rule.contains("numgen"), plain, "E={e}: {rule}");
+            if plain {
+                let ep = set
+                    .iter()
+                    .flat_map(|s| &s.endpoints)
+                    .find(|ep| rule.ends_with(&format!("dnat to {}:{}", ep.addr, ep.port)));
+                assert!(ep.is_some(), "E={e}: {rule}");
+            }
+        }
+    }
+}

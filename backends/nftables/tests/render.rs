@@ -156,3 +156,19 @@ fn golden_sequence_1_33() {
 fn golden_sequence_1_36() {
     golden("sequence_1.36.nft", &sequence(Profile::V136));
 }
+
+/// kube-proxy's ns1/svc1 (one endpoint): the 1.37 line DNATs it without a map. The chain name
+/// and the numgen form before #140723 are the lines TestOverallNFTablesRules expected for svc1.
+#[test]
+fn kube_proxy_1_37_single_endpoint_dnat() {
+    let mut svc1 = svc4();
+    svc1.id = ServiceId(1);
+    svc1.namespace = "ns1".into();
+    svc1.name = "svc1".into();
+    svc1.vip = Ipv4Addr::new(172, 30, 0, 41);
+    svc1.endpoints = vec![ep(10, 180, 0, 1, 80)];
+    let text = render_full_sync(Profile::V136, &[svc1], cidr());
+    let line = "add rule ip kube-proxy service-ULMVA6XW-ns1/svc1/tcp/p80 meta l4proto tcp dnat ip addr . port to 10.180.0.1 . 80";
+    assert!(text.lines().any(|l| l == line), "missing: {line}\n{text}");
+    assert!(!text.contains("numgen"), "{text}");
+}
