@@ -22,8 +22,8 @@ pub struct Plan {
     pub repetitions: usize,
     pub warmup: usize,
     /// Time one operation at one scale point may take: its repetitions stop when it is spent
-    /// (never below 3 timed samples; see `runner::budget`). Results written before this key
-    /// existed read as the default.
+    /// (never below `min_samples` timed samples; see `runner::budget`). Results written before
+    /// this key existed read as the default.
     #[serde(default = "default_op_budget")]
     pub op_budget: Duration,
     /// The fewest timed samples an operation stops at for lack of time (the floor under
