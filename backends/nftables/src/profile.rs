@@ -42,7 +42,8 @@ impl Profile {
                  node; 1.37's map-less DNAT for a single-endpoint Service, #140723 (merged \
                  2026-07-22, a 1.37 release blocker's fix #140960 followed it), in #140723's text, \
                  on IPv4 the same kernel rule as `dnat to A:P`); `nft -f -` full and partial syncs; \
-                 per Service with E endpoints: 1 chain, 1 rule, 2+E elements (E=0: 0, 0, 2) over a fixed 11 chains / 15 rules"
+                 per Service with E endpoints: 1 chain, 1 rule, 2+E elements (E=0: 0, 0, 2) over \
+                 a fixed 11 chains / 15 rules"
             }
         }
     }
