@@ -381,3 +381,40 @@ fn a_run_with_first_packet_memory_and_lock_records_renders_them() {
         );
     }
 }
+
+/// A disruption stream that timed out (nftables-1.36 at 20,000 in the lab VM, whose full sync
+/// outlasted the 40 min step timeout) is listed as cut short and not ranked best, though none of
+/// its connections failed.
+#[test]
+fn a_disruption_cut_short_is_said_and_not_ranked() {
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/reference-vm-nftables-20k");
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    let out = run(&[
+        "report",
+        reference.to_str().expect("utf-8 path"),
+        "--out",
+        out_dir.path().to_str().expect("utf-8 path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(out_dir.path().join("summary.md")).expect("summary");
+    assert!(
+        md.contains("nftables-1.36: disruption at 20000 Services timed out"),
+        "{md}"
+    );
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| nftables-1.36 |") && l.contains("cut short"))
+        .unwrap_or_else(|| panic!("no cut-short disruption cell:\n{md}"));
+    assert!(
+        !row.contains("broken (cut short: 0 full syncs finished) ★"),
+        "{row}"
+    );
+    assert!(
+        row.contains("0/254301 failed, 0/8 broken (cut short"),
+        "{row}"
+    );
+}

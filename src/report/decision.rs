@@ -96,6 +96,14 @@ pub fn table(backends: &[BackendData], locations: &Locations) -> SimpleTable {
             header: "disruption during resyncs: failed new / broken long-lived".into(),
             cells: each(
                 &|b, n| match b.disruptions.iter().find(|d| d.services == n) {
+                    // A stream cut short is shown, unranked, with what stopped it.
+                    Some(d) if d.outcome.unfinished().is_some() => (
+                        format!(
+                            "{}/{} failed, {}/{} broken (cut short: {} full syncs finished)",
+                            d.failed, d.attempts, d.broken, d.long_lived, d.syncs
+                        ),
+                        None,
+                    ),
                     Some(d) => (
                         format!(
                             "{}/{} failed, {}/{} broken",

@@ -54,6 +54,18 @@ pub fn notices(records: &[Record], backends: &[BackendData]) -> Vec<String> {
                 }
             }
         }
+        // A disruption stream cut short still counts its connections; say how far it got.
+        for r in records {
+            if let Record::Disruption(d) = r {
+                if let (true, Some(why)) = (d.backend == b.name, d.outcome.unfinished()) {
+                    out.push(format!(
+                        "{}: disruption at {} Services {why}; its counts cover the stream until \
+                         then ({} full syncs and {} updates finished).",
+                        b.name, d.services, d.syncs, d.updates
+                    ));
+                }
+            }
+        }
         if let Some(plan) = plan {
             let absent: Vec<String> = plan
                 .scale

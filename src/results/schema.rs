@@ -177,6 +177,19 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// Why a step did not finish, in a few words with the error (`None` when it did).
+    pub fn unfinished(&self) -> Option<String> {
+        match self {
+            Outcome::Ok => None,
+            Outcome::TimedOut { error } => Some(format!("timed out: {error}")),
+            Outcome::Failed { error } => Some(format!("failed: {error}")),
+            Outcome::Cancelled => Some("interrupted".into()),
+            Outcome::Skipped { reason } => Some(format!("skipped: {reason}")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
     pub backend: String,
