@@ -8,7 +8,7 @@ pub use series::{
     backends_in_order, latency_series, object_series, op_series, ObjectSeries, Per, Point, Series,
 };
 
-use crate::results::{Cumulative, Measurement, ObjectCheck, Op, Outcome, Record};
+use crate::results::{Cumulative, Measurement, ObjectCheck, Op, Record};
 use crate::stats::{summarize, Summary};
 use std::collections::BTreeMap;
 
@@ -36,13 +36,10 @@ pub struct PointRow {
 
 pub fn commit_summary(m: &Measurement) -> Cell {
     let samples: Vec<f64> = m.samples.iter().map(|s| s.commit_ns as f64).collect();
-    match (&m.outcome, summarize(&samples)) {
-        (Outcome::Ok, Some(s)) => Cell::Measured(s),
-        (Outcome::Ok, None) => Cell::Missing("no samples".into()),
-        (Outcome::TimedOut { .. }, _) => Cell::Missing("timed out".into()),
-        (Outcome::Failed { error }, _) => Cell::Missing(format!("failed: {error}")),
-        (Outcome::Cancelled, _) => Cell::Missing("interrupted".into()),
-        (Outcome::Skipped { reason }, _) => Cell::Missing(format!("skipped: {reason}")),
+    match (m.outcome.unfinished(), summarize(&samples)) {
+        (Some(why), _) => Cell::Missing(why),
+        (None, Some(s)) => Cell::Measured(s),
+        (None, None) => Cell::Missing("no samples".into()),
     }
 }
 
@@ -146,7 +143,7 @@ pub fn format_ns(ns: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::Sample;
+    use crate::results::{Outcome, Sample};
     use svclab_backend::ObjectCount;
 
     fn sample(ns: u64) -> Sample {

@@ -178,11 +178,12 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Why a step did not finish, in a few words with the error (`None` when it did).
+    /// Why a step did not finish, in a few words (`None` when it did): what the report says in
+    /// place of a number, and in its list of what is missing.
     pub fn unfinished(&self) -> Option<String> {
         match self {
             Outcome::Ok => None,
-            Outcome::TimedOut { error } => Some(format!("timed out: {error}")),
+            Outcome::TimedOut { .. } => Some("timed out".into()),
             Outcome::Failed { error } => Some(format!("failed: {error}")),
             Outcome::Cancelled => Some("interrupted".into()),
             Outcome::Skipped { reason } => Some(format!("skipped: {reason}")),
